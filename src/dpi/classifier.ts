@@ -1,0 +1,54 @@
+// The interface every protocol classifier implements; the engine picks and drives them.
+
+import type { AppInfo } from '../core/app-info.js';
+import type { DpiContext } from '../core/dpi-port.js';
+
+export type { DpiContext } from '../core/dpi-port.js';
+
+/** Transport bits for Classifier.transports. */
+export const Transport = { TCP: 1, UDP: 2, BOTH: 3 } as const;
+
+/** How sure detect() is that a payload starts this protocol. */
+export const Score = {
+  /** Not this protocol. */
+  NO: 0,
+  /** Only the port suggests it (e.g. UDP 123 for NTP); content is not decisive. */
+  PORT: 1,
+  /** The content itself has this protocol's shape (magic bytes, structure checks passed). */
+  CONTENT: 2,
+} as const;
+
+/** What a session says after each feed(). */
+export const Verdict = {
+  /** Keep feeding payloads of this flow. */
+  MORE: 1,
+  /** Finished: the engine stops inspecting this flow. */
+  DONE: 2,
+  /** Not this protocol after all: the engine drops this session and may try another classifier. */
+  REJECT: 3,
+} as const;
+
+/** Per-flow parsing state of one classifier. */
+export interface ClassifierSession {
+  /**
+   * Feed one payload (TCP segment or UDP datagram). `buf` is borrowed: copy any bytes you keep.
+   * Must never throw, whatever the bytes; bounded work and memory per call.
+   */
+  feed(buf: Uint8Array, off: number, len: number, ctx: DpiContext): number;
+  /** What was recognised so far (null until recognised). Mutated in place as more is learned. */
+  readonly app: AppInfo | null;
+}
+
+export interface Classifier {
+  /** Short id, e.g. 'tls'. */
+  readonly id: string;
+  /** Transport.TCP, Transport.UDP or Transport.BOTH. */
+  readonly transports: number;
+  /**
+   * Cheap, allocation-free check of one payload: Score.NO, Score.PORT or Score.CONTENT.
+   * Called on payloads until some classifier claims the flow. Must never throw.
+   */
+  detect(buf: Uint8Array, off: number, len: number, ctx: DpiContext): number;
+  /** New per-flow session; the payload passed to detect() is fed to it next. */
+  start(): ClassifierSession;
+}
