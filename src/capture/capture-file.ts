@@ -1,0 +1,538 @@
+// Replays pcap and pcapng capture files frame by frame from one reusable buffer, for offline mode.
+
+import * as fs from 'node:fs';
+import { RustnetError, type ErrorCode } from '../core/errors.js';
+
+/** Receives one frame. `buf` is borrowed (valid only during the call); the frame is buf[offset, offset+capLength). */
+export type FrameSink = (
+  buf: Buffer,
+  offset: number,
+  capLength: number,
+  wireLength: number,
+  linkType: number,
+  tsMicros: number,
+) => void;
+
+export interface CaptureFileOptions {
+  /** Bytes requested per read call. The buffer only grows past this for a record that does not fit. */
+  chunkSize?: number;
+}
+
+const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
+
+/** Largest captured length accepted; libpcap's own ceiling, so anything above is a damaged length field. */
+export const MAX_CAPTURED_LENGTH = 262144;
+
+/**
+ * Largest pcapng block we hold in memory whole (section, interface and packet blocks). A bigger
+ * length on those is far more likely damage than data, and trusting it would allocate gigabytes.
+ */
+const MAX_BUFFERED_BLOCK = 16 * 1024 * 1024;
+
+const PCAP_HEADER_LENGTH = 24;
+
+const BLOCK_SHB = 0x0a0d0d0a;
+const BLOCK_IDB = 1;
+const BLOCK_OPB = 2; // obsolete Packet Block, still written by old tools
+const BLOCK_SPB = 3;
+const BLOCK_EPB = 6;
+const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+const OPT_END = 0;
+const OPT_IF_TSRESOL = 9;
+const OPT_IF_TSOFFSET = 14;
+
+const TWO_POW_32 = 4294967296;
+
+/** First four bytes of every format we read, little-endian view, to tell a truncated header from garbage. */
+const KNOWN_MAGICS = [
+  0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0xa1b2cd34, 0x34cdb2a1, BLOCK_SHB,
+];
+
+function noopSink(): void {}
+
+export class CaptureFileReader {
+  private readonly path: string;
+  private fd: number;
+  private buf: Buffer;
+  /** Next unread byte in buf. */
+  private pos = 0;
+  /** End of the valid bytes in buf. */
+  private end = 0;
+  /** File offset of buf[0]; base + pos is the file offset of the next record, used in error messages. */
+  private base = 0;
+  private eof = false;
+  private closed = false;
+  /** Our own parse errors are sticky so a caller that retries cannot skip past damage silently. */
+  private failed: RustnetError | null = null;
+  private fileFormat: 'pcap' | 'pcapng' = 'pcap';
+  private firstLinkType = -1;
+  private frames = 0;
+  private le = true;
+
+  // Classic pcap.
+  private nanos = false;
+  private recordHeaderLength = 16;
+
+  // pcapng interfaces of the current section, as parallel arrays indexed by interface id.
+  private ifCount = 0;
+  private readonly ifLinkType: number[] = [];
+  /** Timestamp units per microsecond, split so high*2^32+low never has to exist as a float: see tsOf. */
+  private readonly ifDiv: number[] = [];
+  private readonly ifQuot: number[] = [];
+  private readonly ifRem: number[] = [];
+  /** Raw if_tsresol byte when the fast split cannot be used (power of 2, coarser than µs, finer than ps). */
+  private readonly ifSlowRes: number[] = [];
+  private readonly ifOffsetMicros: number[] = [];
+  /** Simple Packet Blocks carry no timestamp; they inherit the previous packet's. */
+  private lastTs = 0;
+
+  private constructor(path: string, fd: number, chunkSize: number) {
+    this.path = path;
+    this.fd = fd;
+    this.buf = Buffer.allocUnsafe(chunkSize);
+  }
+
+  /** Opens and reads the file header; throws RustnetError (codes FILE_NOT_FOUND, FILE_UNREADABLE, FILE_FORMAT, FILE_TRUNCATED) with a one-line message naming the file. */
+  static open(path: string, options: CaptureFileOptions = {}): CaptureFileReader {
+    const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_CHUNK_SIZE));
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'r');
+    } catch (e) {
+      throw openError(path, e);
+    }
+    try {
+      // Linux lets us open a directory read-only; the read would then fail with a less helpful EISDIR.
+      if (fs.fstatSync(fd).isDirectory()) {
+        throw new RustnetError('FILE_UNREADABLE', `${path}: is a directory, not a capture file`);
+      }
+      const reader = new CaptureFileReader(path, fd, chunkSize);
+      reader.readFileHeader();
+      return reader;
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+  }
+
+  get format(): 'pcap' | 'pcapng' {
+    return this.fileFormat;
+  }
+
+  /** Link type of the first interface (pcap: header link type); -1 for a pcapng file that defines no interface. */
+  get linkType(): number {
+    return this.firstLinkType;
+  }
+
+  /** Frames delivered so far. */
+  get framesRead(): number {
+    return this.frames;
+  }
+
+  /** Delivers up to maxFrames frames to sink, returns how many were delivered (0 = end of file). On a truncated or corrupt record it first delivers every valid frame before it, then throws RustnetError FILE_TRUNCATED or FILE_CORRUPT (message says the byte offset and what is wrong). */
+  read(sink: FrameSink, maxFrames: number): number {
+    if (this.failed !== null) throw this.failed;
+    if (this.closed) throw new RustnetError('FILE_UNREADABLE', `${this.path}: read after close`);
+    if (!(maxFrames > 0)) return 0;
+    return this.fileFormat === 'pcap' ? this.readPcap(sink, maxFrames) : this.readPcapng(sink, maxFrames);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    fs.closeSync(this.fd);
+  }
+
+  // ---- buffer management ----
+
+  /**
+   * Makes at least n unread bytes available at buf[pos]; false if the file ends first (whatever
+   * was there stays readable). Moves the partial record to the front and grows only when n > buffer.
+   */
+  private fill(n: number): boolean {
+    if (this.end - this.pos >= n) return true;
+    if (this.pos > 0) {
+      this.buf.copyWithin(0, this.pos, this.end);
+      this.base += this.pos;
+      this.end -= this.pos;
+      this.pos = 0;
+    }
+    if (n > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(n);
+      this.buf.copy(bigger, 0, 0, this.end);
+      this.buf = bigger;
+    }
+    while (this.end < n && !this.eof) {
+      let got: number;
+      try {
+        // Position null: read sequentially, so pipes and /dev/stdin work as well as regular files.
+        got = fs.readSync(this.fd, this.buf, this.end, this.buf.length - this.end, null);
+      } catch (e) {
+        this.fail('FILE_UNREADABLE', this.base + this.end, `read failed (${errorText(e)})`);
+      }
+      if (got === 0) this.eof = true;
+      else this.end += got;
+    }
+    return this.end >= n;
+  }
+
+  /** Skips n bytes without holding them in memory (for large blocks we do not parse); false at early end of file. */
+  private discard(n: number): boolean {
+    for (;;) {
+      const take = Math.min(n, this.end - this.pos);
+      this.pos += take;
+      n -= take;
+      if (n === 0) return true;
+      if (!this.fill(Math.min(n, this.buf.length)) && this.end === this.pos) return false;
+    }
+  }
+
+  private fail(code: ErrorCode, offset: number, what: string): never {
+    const err = new RustnetError(code, `${this.path}: ${what} at byte ${offset}`);
+    this.failed = err;
+    throw err;
+  }
+
+  private u16(buf: Buffer, at: number): number {
+    return this.le ? buf.readUInt16LE(at) : buf.readUInt16BE(at);
+  }
+
+  private u32(buf: Buffer, at: number): number {
+    return this.le ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
+  }
+
+  // ---- file header ----
+
+  private readFileHeader(): void {
+    if (!this.fill(4)) {
+      const have = this.end;
+      if (have === 0) {
+        throw new RustnetError('FILE_FORMAT', `${this.path}: file is empty (0 bytes), not a pcap or pcapng capture`);
+      }
+      const head = this.buf.subarray(0, have);
+      const isPrefix = KNOWN_MAGICS.some((m) => {
+        const b = Buffer.alloc(4);
+        b.writeUInt32LE(m);
+        return b.subarray(0, have).equals(head);
+      });
+      throw new RustnetError(
+        isPrefix ? 'FILE_TRUNCATED' : 'FILE_FORMAT',
+        isPrefix
+          ? `${this.path}: file header cut short (${have} bytes)`
+          : `${this.path}: not a pcap or pcapng capture (only ${have} bytes)`,
+      );
+    }
+    const magic = this.buf.readUInt32LE(0);
+    switch (magic) {
+      case 0xa1b2c3d4: return this.readPcapHeader(true, false, 16);
+      case 0xd4c3b2a1: return this.readPcapHeader(false, false, 16);
+      case 0xa1b23c4d: return this.readPcapHeader(true, true, 16);
+      case 0x4d3cb2a1: return this.readPcapHeader(false, true, 16);
+      // Kuznetzov's modified pcap (old Red Hat tcpdump): 8 more bytes per record header.
+      case 0xa1b2cd34: return this.readPcapHeader(true, false, 24);
+      case 0x34cdb2a1: return this.readPcapHeader(false, false, 24);
+      case BLOCK_SHB: return this.readPcapngStart();
+      default: {
+        const hex = this.buf.subarray(0, 4).toString('hex');
+        const hint = this.buf[0] === 0x1f && this.buf[1] === 0x8b ? '; it looks gzip-compressed, decompress it first' : '';
+        throw new RustnetError('FILE_FORMAT', `${this.path}: not a pcap or pcapng capture (starts with 0x${hex})${hint}`);
+      }
+    }
+  }
+
+  private readPcapHeader(le: boolean, nanos: boolean, recordHeaderLength: number): void {
+    this.fileFormat = 'pcap';
+    this.le = le;
+    this.nanos = nanos;
+    this.recordHeaderLength = recordHeaderLength;
+    if (!this.fill(PCAP_HEADER_LENGTH)) {
+      throw new RustnetError(
+        'FILE_TRUNCATED',
+        `${this.path}: pcap file header cut short (${this.end} of ${PCAP_HEADER_LENGTH} bytes)`,
+      );
+    }
+    // The upper bits of the link-type field hold FCS flags, not the link type.
+    this.firstLinkType = this.u32(this.buf, 20) & 0xffff;
+    this.pos = PCAP_HEADER_LENGTH;
+  }
+
+  private readPcapngStart(): void {
+    this.fileFormat = 'pcapng';
+    try {
+      this.ngBlock(noopSink);
+    } catch (e) {
+      // A bad first section header means the file is not usable pcapng at all.
+      if (e instanceof RustnetError && e.code === 'FILE_CORRUPT') {
+        throw new RustnetError('FILE_FORMAT', e.message.replace(/ at byte 0$/, ' (section header)'));
+      }
+      throw e;
+    }
+    // Look ahead to the first interface so linkType is known before any packet is read. Damage found
+    // here is kept for read(), which reports it in order after the (zero) frames before it.
+    try {
+      while (this.ifCount === 0) {
+        if (!this.fill(8)) break;
+        const type = this.u32(this.buf, this.pos);
+        if (type === BLOCK_EPB || type === BLOCK_SPB || type === BLOCK_OPB) break;
+        if (this.ngBlock(noopSink) < 0) break;
+      }
+    } catch (e) {
+      if (!(e instanceof RustnetError)) throw e;
+    }
+    if (this.ifCount > 0) this.firstLinkType = this.ifLinkType[0];
+  }
+
+  // ---- classic pcap ----
+
+  private readPcap(sink: FrameSink, maxFrames: number): number {
+    const hdr = this.recordHeaderLength;
+    const le = this.le;
+    const nanos = this.nanos;
+    const linkType = this.firstLinkType;
+    let n = 0;
+    while (n < maxFrames) {
+      if (this.end - this.pos < hdr && !this.fill(hdr)) {
+        if (this.end === this.pos) break;
+        this.fail(
+          'FILE_TRUNCATED',
+          this.base + this.pos,
+          `pcap record header cut short (${this.end - this.pos} of ${hdr} bytes before end of file)`,
+        );
+      }
+      let buf = this.buf;
+      let p = this.pos;
+      const capLength = le ? buf.readUInt32LE(p + 8) : buf.readUInt32BE(p + 8);
+      if (capLength > MAX_CAPTURED_LENGTH) {
+        this.fail(
+          'FILE_CORRUPT',
+          this.base + p,
+          `pcap record claims ${capLength} captured bytes (limit ${MAX_CAPTURED_LENGTH})`,
+        );
+      }
+      const total = hdr + capLength;
+      if (this.end - p < total) {
+        if (!this.fill(total)) {
+          this.fail(
+            'FILE_TRUNCATED',
+            this.base + this.pos,
+            `pcap record cut short (${this.end - this.pos - hdr} of ${capLength} captured bytes before end of file)`,
+          );
+        }
+        buf = this.buf;
+        p = this.pos;
+      }
+      const sec = le ? buf.readUInt32LE(p) : buf.readUInt32BE(p);
+      const frac = le ? buf.readUInt32LE(p + 4) : buf.readUInt32BE(p + 4);
+      const origLength = le ? buf.readUInt32LE(p + 12) : buf.readUInt32BE(p + 12);
+      this.pos = p + total;
+      this.frames++;
+      n++;
+      sink(
+        buf,
+        p + hdr,
+        capLength,
+        // Some writers store orig_len < incl_len; downstream code relies on wire >= captured.
+        origLength < capLength ? capLength : origLength,
+        linkType,
+        sec * 1e6 + (nanos ? Math.floor(frac / 1000) : frac),
+      );
+    }
+    return n;
+  }
+
+  // ---- pcapng ----
+
+  private readPcapng(sink: FrameSink, maxFrames: number): number {
+    let n = 0;
+    while (n < maxFrames) {
+      const r = this.ngBlock(sink);
+      if (r < 0) break;
+      n += r;
+    }
+    return n;
+  }
+
+  /** Consumes one block: 1 if it delivered a frame, 0 for any other block, -1 at a clean end of file. */
+  private ngBlock(sink: FrameSink): number {
+    if (this.end - this.pos < 12 && !this.fill(12)) {
+      if (this.end === this.pos) return -1;
+      this.fail(
+        'FILE_TRUNCATED',
+        this.base + this.pos,
+        `pcapng block header cut short (${this.end - this.pos} bytes before end of file)`,
+      );
+    }
+    let buf = this.buf;
+    let p = this.pos;
+    const at = this.base + p;
+    // The section header type reads the same in both byte orders; its byte-order magic decides how
+    // to read everything after it, including its own length.
+    const type = this.u32(buf, p);
+    if (type === BLOCK_SHB) {
+      const bom = buf.readUInt32LE(p + 8);
+      if (bom === BYTE_ORDER_MAGIC) this.le = true;
+      else if (bom === 0x4d3c2b1a) this.le = false;
+      else this.fail('FILE_CORRUPT', at, `pcapng section header has bad byte-order magic 0x${bom.toString(16)}`);
+    }
+    const len = this.u32(buf, p + 4);
+    if (len < 12 || (len & 3) !== 0) {
+      this.fail('FILE_CORRUPT', at, `pcapng block length ${len} is invalid (must be a multiple of 4 and at least 12)`);
+    }
+    const parsed =
+      type === BLOCK_EPB || type === BLOCK_SPB || type === BLOCK_IDB || type === BLOCK_SHB || type === BLOCK_OPB;
+    if (!parsed && len > this.buf.length) {
+      // Skip blocks we do not parse (name resolution, statistics, custom, ...) without buffering them.
+      if (!this.discard(len - 4) || !this.fill(4)) {
+        this.fail('FILE_TRUNCATED', at, `pcapng block of ${len} bytes cut short by end of file`);
+      }
+      const trailer = this.u32(this.buf, this.pos);
+      if (trailer !== len) {
+        this.fail('FILE_CORRUPT', at, `pcapng block trailing length ${trailer} does not match leading length ${len}`);
+      }
+      this.pos += 4;
+      return 0;
+    }
+    if (parsed && len > MAX_BUFFERED_BLOCK) {
+      this.fail('FILE_CORRUPT', at, `pcapng block length ${len} is implausibly large`);
+    }
+    if (this.end - p < len) {
+      if (!this.fill(len)) {
+        this.fail(
+          'FILE_TRUNCATED',
+          at,
+          `pcapng block cut short (${this.end - this.pos} of ${len} bytes before end of file)`,
+        );
+      }
+      buf = this.buf;
+      p = this.pos;
+    }
+    const trailer = this.u32(buf, p + len - 4);
+    if (trailer !== len) {
+      this.fail('FILE_CORRUPT', at, `pcapng block trailing length ${trailer} does not match leading length ${len}`);
+    }
+    this.pos = p + len;
+
+    if (type === BLOCK_EPB || type === BLOCK_OPB) {
+      if (len < 32) this.fail('FILE_CORRUPT', at, `pcapng packet block too short (${len} bytes)`);
+      const ifId = type === BLOCK_EPB ? this.u32(buf, p + 8) : this.u16(buf, p + 8);
+      if (ifId >= this.ifCount) {
+        this.fail(
+          'FILE_CORRUPT',
+          at,
+          `pcapng packet block names interface ${ifId}, but its section defines ${this.ifCount}`,
+        );
+      }
+      const capLength = this.u32(buf, p + 20);
+      if (capLength > len - 32 || capLength > MAX_CAPTURED_LENGTH) {
+        this.fail('FILE_CORRUPT', at, `pcapng packet block claims ${capLength} captured bytes in a ${len}-byte block`);
+      }
+      const origLength = this.u32(buf, p + 24);
+      const ts = this.tsOf(ifId, this.u32(buf, p + 12), this.u32(buf, p + 16));
+      this.lastTs = ts;
+      this.frames++;
+      sink(buf, p + 28, capLength, origLength < capLength ? capLength : origLength, this.ifLinkType[ifId], ts);
+      return 1;
+    }
+    if (type === BLOCK_SPB) {
+      if (len < 16) this.fail('FILE_CORRUPT', at, `pcapng simple packet block too short (${len} bytes)`);
+      if (this.ifCount === 0) {
+        this.fail('FILE_CORRUPT', at, 'pcapng simple packet block before any interface description');
+      }
+      const origLength = this.u32(buf, p + 8);
+      const capLength = Math.min(origLength, len - 16);
+      if (capLength > MAX_CAPTURED_LENGTH) {
+        this.fail('FILE_CORRUPT', at, `pcapng simple packet block claims ${capLength} captured bytes`);
+      }
+      this.frames++;
+      sink(buf, p + 12, capLength, origLength, this.ifLinkType[0], this.lastTs);
+      return 1;
+    }
+    if (type === BLOCK_IDB) {
+      if (len < 20) this.fail('FILE_CORRUPT', at, `pcapng interface description block too short (${len} bytes)`);
+      this.addInterface(buf, p, len, at);
+      return 0;
+    }
+    if (type === BLOCK_SHB) {
+      if (len < 28) this.fail('FILE_CORRUPT', at, `pcapng section header too short (${len} bytes)`);
+      const major = this.u16(buf, p + 12);
+      if (major !== 1) this.fail('FILE_CORRUPT', at, `unsupported pcapng version ${major}.${this.u16(buf, p + 14)}`);
+      // Interface ids are per section.
+      this.ifCount = 0;
+      return 0;
+    }
+    return 0; // another block type that fit in the buffer: skipped
+  }
+
+  private addInterface(buf: Buffer, p: number, len: number, at: number): void {
+    const linkType = this.u16(buf, p + 8);
+    let res = 6;
+    let offsetSeconds = 0;
+    let o = p + 16;
+    const optEnd = p + len - 4;
+    while (o + 4 <= optEnd) {
+      const code = this.u16(buf, o);
+      const olen = this.u16(buf, o + 2);
+      if (code === OPT_END) break;
+      if (o + 4 + olen > optEnd) {
+        this.fail('FILE_CORRUPT', at, `pcapng interface option ${code} runs past the end of its block`);
+      }
+      if (code === OPT_IF_TSRESOL && olen >= 1) {
+        res = buf[o + 4];
+      } else if (code === OPT_IF_TSOFFSET && olen >= 8) {
+        offsetSeconds = Number(this.le ? buf.readBigInt64LE(o + 4) : buf.readBigInt64BE(o + 4));
+      }
+      o += 4 + ((olen + 3) & ~3);
+    }
+    const i = this.ifCount++;
+    this.ifLinkType[i] = linkType;
+    this.ifOffsetMicros[i] = offsetSeconds * 1e6;
+    if ((res & 0x80) === 0 && res >= 6 && res <= 12) {
+      const div = 10 ** (res - 6);
+      const quot = Math.floor(TWO_POW_32 / div);
+      this.ifDiv[i] = div;
+      this.ifQuot[i] = quot;
+      this.ifRem[i] = TWO_POW_32 - quot * div;
+      this.ifSlowRes[i] = -1;
+    } else {
+      this.ifSlowRes[i] = res;
+    }
+  }
+
+  /**
+   * Microseconds since the epoch from a 64-bit timestamp in interface units. For 10^-6..10^-12 it
+   * uses 2^32 = quot*div + rem, so floor((high*2^32 + low)/div) = high*quot + floor((high*rem + low)/div)
+   * with every term exact in a double; nanosecond values themselves exceed 2^53.
+   */
+  private tsOf(ifId: number, high: number, low: number): number {
+    const slowRes = this.ifSlowRes[ifId];
+    if (slowRes < 0) {
+      const div = this.ifDiv[ifId];
+      const whole = div === 1 ? high * TWO_POW_32 + low : high * this.ifQuot[ifId] + Math.floor((high * this.ifRem[ifId] + low) / div);
+      return whole + this.ifOffsetMicros[ifId];
+    }
+    const units = (BigInt(high) << 32n) | BigInt(low);
+    let micros: bigint;
+    if ((slowRes & 0x80) !== 0) micros = (units * 1000000n) >> BigInt(slowRes & 0x7f);
+    else if (slowRes < 6) micros = units * 10n ** BigInt(6 - slowRes);
+    else micros = units / 10n ** BigInt(slowRes - 6);
+    return Number(micros) + this.ifOffsetMicros[ifId];
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function openError(path: string, e: unknown): RustnetError {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new RustnetError('FILE_NOT_FOUND', `${path}: no such file`);
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new RustnetError('FILE_UNREADABLE', `${path}: permission denied`);
+  }
+  if (code === 'EISDIR') {
+    return new RustnetError('FILE_UNREADABLE', `${path}: is a directory, not a capture file`);
+  }
+  return new RustnetError('FILE_UNREADABLE', `${path}: cannot open (${errorText(e)})`);
+}

@@ -1,0 +1,124 @@
+// LiveSource: packets from a network interface through libpcap (`cap`), stamped on arrival.
+
+import capModule from 'cap';
+import type { CapDevice } from 'cap';
+import { RustnetError } from '../core/errors.js';
+import { LinkType } from '../core/packet-view.js';
+import type { FrameSink } from './capture-file.js';
+
+const { Cap } = capModule;
+
+/** cap copies each packet into one buffer of this size (its snaplen is 65535). */
+const SLOT_BYTES = 65535;
+
+export interface LiveSourceOptions {
+  device: string;
+  /** pcap-filter(7) expression; empty for none. */
+  filter: string;
+  /** Kernel ring size in bytes. */
+  bufferBytes: number;
+}
+
+export function listDevices(): CapDevice[] {
+  return Cap.deviceList();
+}
+
+/** Maps cap's link type names (and its 'Unknown linktype N') to LINKTYPE numbers. */
+export function linkTypeFromCap(name: string): number {
+  switch (name) {
+    case 'ETHERNET': return LinkType.ETHERNET;
+    case 'NULL': return LinkType.NULL;
+    case 'RAW': return LinkType.RAW;
+    case 'LINKTYPE_LINUX_SLL': return LinkType.LINUX_SLL;
+    default: {
+      const m = /^Unknown linktype (\d+)$/.exec(name);
+      return m ? Number(m[1]) : -1;
+    }
+  }
+}
+
+function permissionProblem(message: string): boolean {
+  return /permission|not permitted|EPERM|EACCES/i.test(message);
+}
+
+export class LiveSource {
+  readonly device: string;
+  linkType = -1;
+  framesCaptured = 0;
+  framesTruncated = 0;
+  private readonly opts: LiveSourceOptions;
+  private cap: InstanceType<typeof Cap> | null = null;
+  private readonly buffer = Buffer.alloc(SLOT_BYTES);
+
+  constructor(opts: LiveSourceOptions) {
+    this.opts = opts;
+    this.device = opts.device;
+  }
+
+  /**
+   * Opens the device and installs the filter. Throws RustnetError: BAD_INTERFACE, BAD_FILTER,
+   * CAPTURE_PERMISSION or CAPTURE_OPEN, each with a one-line message saying what to do.
+   */
+  open(): number {
+    const { device, filter, bufferBytes } = this.opts;
+    const names = listDevices().map((d) => d.name);
+    if (!names.includes(device)) {
+      throw new RustnetError('BAD_INTERFACE', `no interface named '${device}'; available: ${names.join(', ')}`);
+    }
+    // A fresh Cap for every open: a closed or failed one must never be reused.
+    const cap = new Cap();
+    let name: string;
+    try {
+      name = cap.open(device, filter, bufferBytes, this.buffer);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (permissionProblem(message)) {
+        throw new RustnetError('CAPTURE_PERMISSION',
+          `cannot capture on ${device}: ${message}; run with sudo, or grant the capability: sudo setcap cap_net_raw,cap_net_admin=eip "$(readlink -f "$(command -v node)")"`);
+      }
+      if (filter !== '') {
+        // Was it the filter? Opening the same device without one tells us.
+        const probe = new Cap();
+        let deviceOk = false;
+        try {
+          probe.open(device, '', 1 << 20, Buffer.alloc(SLOT_BYTES));
+          deviceOk = true;
+          probe.close();
+        } catch {
+          deviceOk = false;
+        }
+        if (deviceOk) throw new RustnetError('BAD_FILTER', `invalid BPF filter '${filter}': ${message}`);
+      }
+      throw new RustnetError('CAPTURE_OPEN', `cannot capture on ${device}: ${message}`);
+    }
+    const linkType = linkTypeFromCap(name);
+    if (linkType < 0) {
+      cap.close();
+      throw new RustnetError('CAPTURE_OPEN', `interface ${device} has an unsupported link type (${name})`);
+    }
+    this.cap = cap;
+    this.linkType = linkType;
+    return linkType;
+  }
+
+  /** Starts delivering frames; each is stamped with the wall clock on arrival (cap gives no timestamps). */
+  start(sink: FrameSink): void {
+    const cap = this.cap;
+    if (cap === null) throw new Error('LiveSource.start before open');
+    const buf = this.buffer;
+    const linkType = this.linkType;
+    const origin = performance.timeOrigin;
+    cap.on('packet', (nbytes: number, truncated: boolean) => {
+      this.framesCaptured++;
+      if (truncated) this.framesTruncated++;
+      sink(buf, 0, nbytes, nbytes, linkType, Math.round((origin + performance.now()) * 1000));
+    });
+  }
+
+  close(): void {
+    if (this.cap !== null) {
+      this.cap.close();
+      this.cap = null;
+    }
+  }
+}

@@ -1,0 +1,102 @@
+// Command line → Config (commander); every flag the monitor accepts, with its validation.
+
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { RustnetError } from './core/errors.js';
+import { LOG_LEVELS, type LogLevel } from './output/logger.js';
+
+export interface Config {
+  interface: string | undefined;
+  bpfFilter: string;
+  read: string | undefined;
+  tui: boolean;
+  jsonLog: string | undefined;
+  refreshIntervalMs: number;
+  showLocalhost: boolean;
+  dpi: boolean;
+  resolveDns: boolean;
+  showPtrLookups: boolean;
+  logLevel: LogLevel | undefined;
+  sandbox: boolean;
+  sandboxStrict: boolean;
+  bufferSizeMb: number;
+  maxConnections: number;
+}
+
+export const VERSION = '0.1.0';
+
+function integer(name: string, min: number, max: number) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number`);
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max}`);
+    return n;
+  };
+}
+
+function buildCommand(): Command {
+  return new Command('rustnet-ts')
+    .description('Watch every network connection on this machine, live: process, destination, protocol, rates and TCP health.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'print this help')
+    .option('-i, --interface <name>', 'interface to capture on ("any" = all interfaces on Linux; default: the interface of the default route)')
+    .option('-f, --bpf-filter <expr>', 'BPF filter (pcap-filter syntax), applied in the kernel; with --read, applied to the file through tcpdump', '')
+    .option('--read <file>', 'replay a pcap or pcapng file instead of capturing live (packet timestamps drive the clock)')
+    .option('--no-tui', 'no screen: write connection events (to --json-log, or standard output) until end of file or a signal')
+    .option('--json-log <file>', 'append new_connection/connection_closed events as JSON lines to FILE ("-" = standard output)')
+    .option('-r, --refresh-interval <ms>', 'UI refresh and bookkeeping tick in milliseconds', integer('--refresh-interval', 50, 60000), 1000)
+    .option('--no-localhost', 'hide connections to or from 127.0.0.0/8 and ::1 (the default)')
+    .option('--show-localhost', 'show connections to or from 127.0.0.0/8 and ::1')
+    .option('--no-dpi', 'disable deep packet inspection (HTTP host, TLS/QUIC SNI, DNS, SSH …)')
+    .option('--resolve-dns', 'resolve remote addresses to hostnames in the background (not implemented yet: accepted and ignored)')
+    .option('--show-ptr-lookups', 'with --resolve-dns, show our own PTR lookups (not implemented yet: accepted and ignored)')
+    .addOption(new Option('-l, --log-level <level>', 'write a diagnostic log to logs/rustnet_<time>.log at this level (off by default)').choices(LOG_LEVELS))
+    .option('--no-sandbox', 'do not reduce privileges after the capture opens (privilege reduction is not implemented yet)')
+    .option('--sandbox-strict', 'exit unless privileges can be fully reduced (privilege reduction is not implemented yet, so this exits)')
+    .option('--buffer-size <MB>', 'kernel capture buffer in MiB (holds bursts while we are busy)', integer('--buffer-size', 1, 4096), 64)
+    .option('--max-connections <n>', 'most connections tracked at once; the stalest are evicted beyond it', integer('--max-connections', 1, 10_000_000), 100_000)
+    .showSuggestionAfterError(true)
+    .allowExcessArguments(false);
+}
+
+/** Parses argv (without node and script). Help and version print and return null. Throws RustnetError USAGE. */
+export function parseArgs(argv: string[], write: (s: string) => void = (s) => process.stdout.write(s)): Config | null {
+  const cmd = buildCommand();
+  let errorText = '';
+  cmd.exitOverride();
+  cmd.configureOutput({ writeOut: write, writeErr: (s) => { errorText += s; }, outputError: (s) => { errorText += s; } });
+  try {
+    cmd.parse(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return null;
+      const line = (errorText.trim().split('\n')[0] ?? err.message).replace(/^error: /, '');
+      throw new RustnetError('USAGE', `${line} (see --help)`);
+    }
+    throw err;
+  }
+  const o = cmd.opts();
+  const config: Config = {
+    interface: o.interface as string | undefined,
+    bpfFilter: (o.bpfFilter as string).trim(),
+    read: o.read as string | undefined,
+    tui: o.tui as boolean,
+    jsonLog: o.jsonLog as string | undefined,
+    refreshIntervalMs: o.refreshInterval as number,
+    showLocalhost: o.showLocalhost === true,
+    dpi: o.dpi as boolean,
+    resolveDns: o.resolveDns === true,
+    showPtrLookups: o.showPtrLookups === true,
+    logLevel: o.logLevel as LogLevel | undefined,
+    sandbox: o.sandbox as boolean,
+    sandboxStrict: o.sandboxStrict === true,
+    bufferSizeMb: o.bufferSize as number,
+    maxConnections: o.maxConnections as number,
+  };
+  if (config.read !== undefined && config.interface !== undefined) {
+    throw new RustnetError('USAGE', '--read and --interface cannot be combined: a replay reads the file only (see --help)');
+  }
+  if (config.sandboxStrict) {
+    throw new RustnetError('USAGE', '--sandbox-strict: privilege reduction is not implemented in this version, so strict mode cannot be satisfied');
+  }
+  return config;
+}

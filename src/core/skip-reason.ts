@@ -1,0 +1,36 @@
+// Why a frame was not tracked: codes the decoder and tracker return, with names for counters.
+
+export const Skip = {
+  OK: 0,
+  TRUNCATED_LINK: 1,
+  UNSUPPORTED_LINK: 2,
+  UNSUPPORTED_ETHERTYPE: 3,
+  TRUNCATED_IP: 4,
+  BAD_IP_HEADER: 5,
+  TRUNCATED_TRANSPORT: 6,
+  BAD_TRANSPORT_HEADER: 7,
+  BAD_ARP: 8,
+  UNMATCHED_FRAGMENT: 9,
+  LOCALHOST_FILTERED: 10,
+} as const;
+
+/** Counter names, indexed by Skip code (Skip.OK has none). */
+export const SKIP_NAMES: readonly string[] = [
+  'ok',
+  'truncated_link_header',
+  'unsupported_link_type',
+  'unsupported_ethertype',
+  'truncated_ip_header',
+  'bad_ip_header',
+  'truncated_transport_header',
+  'bad_transport_header',
+  'bad_arp',
+  'unmatched_fragment',
+  'localhost_filtered',
+];
+
+/** Skip codes that mean the frame was malformed (as opposed to unsupported or filtered). */
+export function isMalformed(code: number): boolean {
+  return code === Skip.TRUNCATED_LINK || code === Skip.TRUNCATED_IP || code === Skip.BAD_IP_HEADER ||
+    code === Skip.TRUNCATED_TRANSPORT || code === Skip.BAD_TRANSPORT_HEADER || code === Skip.BAD_ARP;
+}

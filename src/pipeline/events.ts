@@ -1,0 +1,52 @@
+// Connection events as JSON records (field names and order follow RustNet's JSON log).
+
+import type { ConnectionEvent, EventType } from '../core/event-sink.js';
+import { IpProto } from '../core/packet-view.js';
+import { connectionService } from '../core/service-names.js';
+import { Direction, type Connection } from '../tracking/connection.js';
+import { protocolName, stateName } from '../tracking/state-name.js';
+
+function iso(micros: number): string {
+  return new Date(Math.floor(micros / 1000)).toISOString();
+}
+
+/** Builds one event record; absent values are omitted rather than null. */
+export function buildEvent(c: Connection, type: EventType, nowMicros: number): ConnectionEvent {
+  const hasPorts = c.protocol === IpProto.TCP || c.protocol === IpProto.UDP;
+  const e: ConnectionEvent = {
+    timestamp: iso(type === 'new_connection' ? c.firstSeenMicros : nowMicros),
+    event: type,
+    protocol: protocolName(c.protocol),
+    source_ip: c.localAddr,
+    source_port: hasPorts ? c.localPort : 0,
+    destination_ip: c.remoteAddr,
+    destination_port: hasPorts ? c.remotePort : 0,
+  };
+  if (c.pid >= 0) e.pid = c.pid;
+  if (c.processName !== undefined) e.process_name = c.processName;
+  const service = hasPorts ? connectionService(c.localPort, c.remotePort) : undefined;
+  if (service !== undefined) e.service_name = service;
+  if (c.direction !== Direction.UNKNOWN) e.direction = c.direction === Direction.OUTGOING ? 'outgoing' : 'incoming';
+  const app = c.dpi?.app ?? null;
+  if (app !== null) {
+    e.dpi_protocol = app.protocol;
+    if (app.domain !== undefined) e.dpi_domain = app.domain;
+  }
+  if (c.localHostname !== undefined) e.source_hostname = c.localHostname;
+  if (c.remoteHostname !== undefined) e.destination_hostname = c.remoteHostname;
+  if (type === 'connection_closed') {
+    e.bytes_sent = c.bytesSent;
+    e.bytes_received = c.bytesReceived;
+    e.duration_secs = Math.round(c.lastSeenMicros - c.firstSeenMicros) / 1e6;
+    e.packets_sent = c.packetsSent;
+    e.packets_received = c.packetsReceived;
+    e.state = stateName(c, nowMicros);
+    if (c.protocol === IpProto.TCP) {
+      e.tcp_retransmits = c.retransmits;
+      e.tcp_out_of_order = c.outOfOrder;
+      e.tcp_fast_retransmits = c.fastRetransmits;
+    }
+    if (app !== null && Object.keys(app.details).length > 0) e.dpi_details = app.details;
+  }
+  return e;
+}

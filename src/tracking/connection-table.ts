@@ -1,0 +1,244 @@
+// ConnectionTable: ingest decoded packets into connections; sweep expiry and rates once per tick.
+
+import { formatAddress, isLoopbackWords } from '../core/address.js';
+import type { DpiContext, PayloadInspector } from '../core/dpi-port.js';
+import { ARP_PROTO, Fragment, IpProto, L3, TcpFlag, type PacketView } from '../core/packet-view.js';
+import { Skip } from '../core/skip-reason.js';
+import { Connection, LastOp, TcpState } from './connection.js';
+import { FlowTable, KEY_WORDS } from './flow-table.js';
+import { initRates, sampleRates } from './rate.js';
+import { TcpTotals, analyzeTcpSegment } from './tcp-analytics.js';
+import { advanceTcpState } from './tcp-state.js';
+import { timeoutMicros } from './timeouts.js';
+
+/** Tells which addresses belong to this host (live capture); absent offline. */
+export interface LocalAddressSet {
+  isLocal(w0: number, w1: number, w2: number, w3: number): boolean;
+}
+
+export interface TableOptions {
+  maxConnections: number;
+  showLocalhost: boolean;
+  /** null: offline replay, where the initiator of each connection is taken as local. */
+  localAddresses: LocalAddressSet | null;
+  inspector: PayloadInspector | null;
+}
+
+/** First fragments remembered so later fragments can be attributed to their flow. */
+const MAX_FRAGMENT_ENTRIES = 4096;
+
+export class ConnectionTable {
+  /** Every tracked connection, in no particular order. */
+  readonly list: Connection[] = [];
+  /** Connections created / removed since the owner last drained these queues (creation order). */
+  readonly created: Connection[] = [];
+  readonly closed: Connection[] = [];
+  readonly totals = new TcpTotals();
+  totalCreated = 0;
+  evicted = 0;
+
+  private readonly flows: FlowTable<Connection>;
+  private readonly key = new Uint32Array(KEY_WORDS);
+  private readonly fragments = new Map<string, Connection>();
+  private readonly ctx: DpiContext = { transport: 0, fromClient: false, srcPort: 0, dstPort: 0, seq: 0, tsMicros: 0 };
+  private readonly opts: TableOptions;
+
+  constructor(opts: TableOptions) {
+    this.opts = opts;
+    this.flows = new FlowTable<Connection>(Math.min(opts.maxConnections, 65536));
+  }
+
+  /** Applies one decoded packet. Returns Skip.OK, or why it was not counted. `buf` is borrowed. */
+  ingest(v: PacketView, buf: Uint8Array): number {
+    if (!this.opts.showLocalhost &&
+        (isLoopbackWords(v.src0, v.src1, v.src2, v.src3) || isLoopbackWords(v.dst0, v.dst1, v.dst2, v.dst3))) {
+      return Skip.LOCALHOST_FILTERED;
+    }
+    const now = v.tsMicros;
+    if (v.fragment === Fragment.LATER) return this.ingestLaterFragment(v, now);
+
+    let proto: number;
+    let sp: number;
+    let dp: number;
+    if (v.l3 === L3.ARP) {
+      proto = ARP_PROTO;
+      sp = 0;
+      dp = 0;
+    } else {
+      proto = v.ipProto;
+      if (proto === IpProto.ICMP || proto === IpProto.ICMPV6) {
+        sp = v.icmpId;
+        dp = v.icmpId;
+      } else {
+        sp = v.srcPort;
+        dp = v.dstPort;
+      }
+    }
+    // Canonical order: side A is the smaller (address, port), so both directions share one key.
+    const srcIsA = compareEndpoints(v, sp, dp) <= 0;
+    const k = this.key;
+    k[0] = proto;
+    if (srcIsA) {
+      k[1] = ((sp << 16) | dp) >>> 0;
+      k[2] = v.src0; k[3] = v.src1; k[4] = v.src2; k[5] = v.src3;
+      k[6] = v.dst0; k[7] = v.dst1; k[8] = v.dst2; k[9] = v.dst3;
+    } else {
+      k[1] = ((dp << 16) | sp) >>> 0;
+      k[2] = v.dst0; k[3] = v.dst1; k[4] = v.dst2; k[5] = v.dst3;
+      k[6] = v.src0; k[7] = v.src1; k[8] = v.src2; k[9] = v.src3;
+    }
+    const flags = v.tcpFlags;
+    let c = this.flows.get(k);
+    if (c !== undefined && proto === IpProto.TCP && (flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN &&
+        (c.tcpState === TcpState.CLOSED || c.tcpState === TcpState.TIME_WAIT)) {
+      // A fresh SYN on a finished tuple is a new connection (port reuse).
+      this.remove(c, now, 'replaced');
+      c = undefined;
+    }
+    if (c === undefined) c = this.create(v, proto, sp, dp, srcIsA, now);
+
+    const fromLocal = srcIsA === c.localIsA;
+    const bytes = v.linkHeaderLength + v.ipTotalLength;
+    if (fromLocal) {
+      c.bytesSent += bytes;
+      c.packetsSent++;
+    } else {
+      c.bytesReceived += bytes;
+      c.packetsReceived++;
+    }
+    if (now > c.lastSeenMicros) c.lastSeenMicros = now;
+
+    if (proto === IpProto.TCP) {
+      const space = v.payloadWireLength + ((flags & TcpFlag.SYN) !== 0 ? 1 : 0) + ((flags & TcpFlag.FIN) !== 0 ? 1 : 0);
+      advanceTcpState(c, flags, fromLocal, (v.seq + space) >>> 0, v.ack);
+      analyzeTcpSegment(c, fromLocal, flags, v.seq, v.ack, v.payloadWireLength, this.totals);
+    } else if (proto === IpProto.ICMP || proto === IpProto.ICMPV6) {
+      const t = v.icmpType;
+      if (t === 8 || t === 128) c.lastOp = LastOp.ECHO_REQUEST;
+      else if (t === 0 || t === 129) c.lastOp = LastOp.ECHO_REPLY;
+    } else if (proto === ARP_PROTO) {
+      c.lastOp = v.arpOp === 2 ? LastOp.ARP_REPLY : LastOp.ARP_REQUEST;
+    }
+    if (v.fragment === Fragment.FIRST) this.rememberFragment(v, c);
+
+    const inspector = this.opts.inspector;
+    if (inspector !== null && v.payloadLength > 0 && (proto === IpProto.TCP || proto === IpProto.UDP)) {
+      let d = c.dpi;
+      if (d === null) d = c.dpi = inspector.begin();
+      if (!d.done) {
+        const ctx = this.ctx;
+        ctx.transport = proto;
+        ctx.fromClient = fromLocal === c.localIsClient;
+        ctx.srcPort = v.srcPort;
+        ctx.dstPort = v.dstPort;
+        ctx.seq = v.seq;
+        ctx.tsMicros = now;
+        inspector.inspect(d, buf, v.payloadOffset, v.payloadLength, ctx);
+      }
+    }
+    return Skip.OK;
+  }
+
+  /** Once per tick: remove connections idle past their timeout, then update every rate. */
+  tick(nowMicros: number): void {
+    const list = this.list;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const c = list[i]!;
+      if (nowMicros - c.lastSeenMicros > timeoutMicros(c, nowMicros)) {
+        this.remove(c, nowMicros, c.tcpState === TcpState.CLOSED ? 'closed' : 'timeout');
+      } else {
+        sampleRates(c, nowMicros);
+      }
+    }
+  }
+
+  /** Removes every connection (end of file, shutdown) so each gets its closed event. */
+  closeAll(nowMicros: number, reason: string): void {
+    for (let i = this.list.length - 1; i >= 0; i--) this.remove(this.list[i]!, nowMicros, reason);
+    this.fragments.clear();
+  }
+
+  private create(v: PacketView, proto: number, sp: number, dp: number, srcIsA: boolean, now: number): Connection {
+    if (this.list.length >= this.opts.maxConnections) this.evictStalest(now);
+    // The initiator: a SYN-ACK's sender is the server; otherwise the first packet's sender.
+    const srcIsClient = !(proto === IpProto.TCP && (v.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK));
+    let srcIsLocal = srcIsClient;
+    const local = this.opts.localAddresses;
+    if (local !== null) {
+      const s = local.isLocal(v.src0, v.src1, v.src2, v.src3);
+      const d = local.isLocal(v.dst0, v.dst1, v.dst2, v.dst3);
+      if (s !== d) srcIsLocal = s;
+    }
+    const srcAddr = formatAddress(v.src0, v.src1, v.src2, v.src3);
+    const dstAddr = formatAddress(v.dst0, v.dst1, v.dst2, v.dst3);
+    const family = v.l3 === L3.IPV6 ? 6 : 4;
+    const c = srcIsLocal
+      ? new Connection(proto, family, srcAddr, sp, dstAddr, dp, this.key.slice(), srcIsA, srcIsClient, now)
+      : new Connection(proto, family, dstAddr, dp, srcAddr, sp, this.key.slice(), !srcIsA, !srcIsClient, now);
+    initRates(c);
+    this.flows.set(c.key, c);
+    c.slot = this.list.length;
+    this.list.push(c);
+    this.created.push(c);
+    this.totalCreated++;
+    return c;
+  }
+
+  private remove(c: Connection, now: number, reason: string): void {
+    this.flows.delete(c.key);
+    const last = this.list.pop()!;
+    if (last !== c) {
+      this.list[c.slot] = last;
+      last.slot = c.slot;
+    }
+    c.slot = -1;
+    c.closedAtMicros = now;
+    c.closeReason = reason;
+    this.closed.push(c);
+  }
+
+  /** At the connection cap: drop the stalest 1 % (at least one) so eviction cost is amortised. */
+  private evictStalest(now: number): void {
+    const n = Math.max(1, Math.floor(this.list.length / 100));
+    const victims = this.list.slice().sort((a, b) => a.lastSeenMicros - b.lastSeenMicros).slice(0, n);
+    for (const c of victims) this.remove(c, now, 'evicted');
+    this.evicted += victims.length;
+  }
+
+  private fragmentKey(v: PacketView): string {
+    return `${v.ipProto}/${v.ipId}/${v.src0},${v.src1},${v.src2},${v.src3}/${v.dst0},${v.dst1},${v.dst2},${v.dst3}`;
+  }
+
+  private rememberFragment(v: PacketView, c: Connection): void {
+    if (this.fragments.size >= MAX_FRAGMENT_ENTRIES) {
+      const oldest = this.fragments.keys().next().value;
+      if (oldest !== undefined) this.fragments.delete(oldest);
+    }
+    this.fragments.set(this.fragmentKey(v), c);
+  }
+
+  private ingestLaterFragment(v: PacketView, now: number): number {
+    const c = this.fragments.get(this.fragmentKey(v));
+    if (c === undefined || c.slot < 0) return Skip.UNMATCHED_FRAGMENT;
+    const bytes = v.linkHeaderLength + v.ipTotalLength;
+    // Same source address as the connection's local side means the fragment was sent by us.
+    if (formatAddress(v.src0, v.src1, v.src2, v.src3) === c.localAddr) {
+      c.bytesSent += bytes;
+      c.packetsSent++;
+    } else {
+      c.bytesReceived += bytes;
+      c.packetsReceived++;
+    }
+    if (now > c.lastSeenMicros) c.lastSeenMicros = now;
+    return Skip.OK;
+  }
+}
+
+/** Orders (src address, src port) against (dst address, dst port). */
+function compareEndpoints(v: PacketView, sp: number, dp: number): number {
+  if (v.src0 !== v.dst0) return v.src0 < v.dst0 ? -1 : 1;
+  if (v.src1 !== v.dst1) return v.src1 < v.dst1 ? -1 : 1;
+  if (v.src2 !== v.dst2) return v.src2 < v.dst2 ? -1 : 1;
+  if (v.src3 !== v.dst3) return v.src3 < v.dst3 ? -1 : 1;
+  return sp - dp;
+}

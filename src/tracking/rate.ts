@@ -1,0 +1,36 @@
+// Up/down rates over a short sliding window of per-tick samples; they fall to zero once traffic stops.
+
+import { RATE_SAMPLES, type Connection } from './connection.js';
+
+/** Span of samples a rate is computed over. */
+export const RATE_WINDOW_MICROS = 3_000_000;
+
+export function initRates(c: Connection): void {
+  c.rateSamples[0] = c.firstSeenMicros;
+  c.rateSamples[1] = 0;
+  c.rateSamples[2] = 0;
+  c.rateSampleCount = 1;
+  c.rateSampleHead = 0;
+}
+
+/** Records a sample at `nowMicros` and recomputes sendRateBps/receiveRateBps (bytes per second). */
+export function sampleRates(c: Connection, nowMicros: number): void {
+  const r = c.rateSamples;
+  const head = (c.rateSampleHead + 1) % RATE_SAMPLES;
+  r[head * 3] = nowMicros;
+  r[head * 3 + 1] = c.bytesSent;
+  r[head * 3 + 2] = c.bytesReceived;
+  c.rateSampleHead = head;
+  if (c.rateSampleCount < RATE_SAMPLES) c.rateSampleCount++;
+  // Oldest sample still inside the window (at least one step back).
+  let base = (head - 1 + RATE_SAMPLES) % RATE_SAMPLES;
+  for (let k = 2; k < c.rateSampleCount; k++) {
+    const i = (head - k + RATE_SAMPLES) % RATE_SAMPLES;
+    if (nowMicros - r[i * 3]! > RATE_WINDOW_MICROS) break;
+    base = i;
+  }
+  const dt = nowMicros - r[base * 3]!;
+  if (dt <= 0) return;
+  c.sendRateBps = ((c.bytesSent - r[base * 3 + 1]!) * 1e6) / dt;
+  c.receiveRateBps = ((c.bytesReceived - r[base * 3 + 2]!) * 1e6) / dt;
+}

@@ -1,0 +1,73 @@
+// Test support: the shared capture corpus (MANIFEST, tshark oracle TSVs) and in-process replay.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CaptureFileReader } from '../../src/capture/capture-file.js';
+import type { ConnectionEvent, EventSink } from '../../src/core/event-sink.js';
+import { DpiEngine } from '../../src/dpi/engine.js';
+import { defaultClassifiers } from '../../src/dpi/default-classifiers.js';
+import { Monitor } from '../../src/pipeline/monitor.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** ../shared/corpus beside the project checkout. */
+export const CORPUS = path.resolve(here, '../../../shared/corpus');
+
+export type Row = Record<string, string>;
+
+export function readTsv(file: string): Row[] {
+  if (!fs.existsSync(file)) return [];
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  const head = lines[0]!.split('\t');
+  return lines.slice(1).map((l) => {
+    const f = l.split('\t');
+    const row: Row = {};
+    head.forEach((h, i) => { row[h] = f[i] ?? ''; });
+    return row;
+  });
+}
+
+export function manifest(): Row[] {
+  return readTsv(path.join(CORPUS, 'MANIFEST.tsv'));
+}
+
+export function oracle(id: string, name: string): Row[] {
+  return readTsv(path.join(CORPUS, 'oracle', id, name));
+}
+
+export function summary(id: string): Record<string, unknown> {
+  return JSON.parse(fs.readFileSync(path.join(CORPUS, 'oracle', id, 'summary.json'), 'utf8')) as Record<string, unknown>;
+}
+
+export class MemorySink implements EventSink {
+  readonly events: ConnectionEvent[] = [];
+  write(e: ConnectionEvent): void { this.events.push(e); }
+  flush(): void {}
+  close(): void {}
+}
+
+export interface ReplayResult {
+  events: ConnectionEvent[];
+  monitor: Monitor;
+}
+
+/** Replays a corpus file as `--read FILE --no-tui` does, in-process, and returns every event. */
+export function replay(file: string, opts: { dpi?: boolean; showLocalhost?: boolean } = {}): ReplayResult {
+  const sink = new MemorySink();
+  const monitor = new Monitor({
+    maxConnections: 100_000,
+    showLocalhost: opts.showLocalhost ?? true,
+    localAddresses: null,
+    inspector: opts.dpi === false ? null : new DpiEngine(defaultClassifiers()),
+    tickIntervalMicros: 1_000_000,
+    packetClock: true,
+  }, sink);
+  const reader = CaptureFileReader.open(file);
+  try {
+    while (reader.read(monitor.handleFrame, 100_000) > 0) { /* until end of file */ }
+  } finally {
+    reader.close();
+  }
+  monitor.finish('end_of_file');
+  return { events: sink.events, monitor };
+}
