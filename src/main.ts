@@ -43,6 +43,8 @@ function monitorOptions(config: Config, live: boolean, local: LocalAddresses | n
     inspector: config.dpi ? new DpiEngine(defaultClassifiers()) : null,
     tickIntervalMicros: config.refreshIntervalMs * 1000,
     packetClock: !live,
+    // Rates feed the display only; headless runs skip the per-tick sampling.
+    sampleRates: config.tui,
   };
 }
 
@@ -106,17 +108,19 @@ async function live(config: Config, sink: EventSink | null, log: Logger): Promis
   const local = new LocalAddresses();
   const monitor = new Monitor(monitorOptions(config, true, local), sink);
   log.info({ device, linkType, filter: config.bpfFilter }, 'live capture started');
-  say(`capturing on ${device}${config.bpfFilter ? ` with filter '${config.bpfFilter}'` : ''}; Ctrl+C to stop`);
-  const wallMicros = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
-  source.start(monitor.handleFrame);
-  const tick = setInterval(() => monitor.tick(wallMicros()), config.refreshIntervalMs);
-  const refresh = setInterval(() => local.refresh(), ADDRESS_REFRESH_MS);
-  await new Promise<void>((resolve) => {
+  // Handlers go in before the announcement: a signal sent as soon as it is read must stop us cleanly, not kill us.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     process.once('SIGHUP', stop);
   });
+  say(`capturing on ${device}${config.bpfFilter ? ` with filter '${config.bpfFilter}'` : ''}; Ctrl+C to stop`);
+  const wallMicros = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
+  source.start(monitor.handleFrame);
+  const tick = setInterval(() => monitor.tick(wallMicros()), config.refreshIntervalMs);
+  const refresh = setInterval(() => local.refresh(), ADDRESS_REFRESH_MS);
+  await stopped;
   clearInterval(tick);
   clearInterval(refresh);
   source.close();

@@ -1,5 +1,6 @@
 // Replays pcap and pcapng capture files frame by frame from one reusable buffer, for offline mode.
 
+import { u32, u32le } from '../core/bytes.js';
 import * as fs from 'node:fs';
 import { RustnetError, type ErrorCode } from '../core/errors.js';
 
@@ -198,7 +199,7 @@ export class CaptureFileReader {
   }
 
   private u32(buf: Buffer, at: number): number {
-    return this.le ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
+    return this.le ? u32le(buf, at) : u32(buf, at);
   }
 
   // ---- file header ----
@@ -301,7 +302,7 @@ export class CaptureFileReader {
       }
       let buf = this.buf;
       let p = this.pos;
-      const capLength = le ? buf.readUInt32LE(p + 8) : buf.readUInt32BE(p + 8);
+      const capLength = le ? u32le(buf, p + 8) : u32(buf, p + 8);
       if (capLength > MAX_CAPTURED_LENGTH) {
         this.fail(
           'FILE_CORRUPT',
@@ -321,9 +322,9 @@ export class CaptureFileReader {
         buf = this.buf;
         p = this.pos;
       }
-      const sec = le ? buf.readUInt32LE(p) : buf.readUInt32BE(p);
-      const frac = le ? buf.readUInt32LE(p + 4) : buf.readUInt32BE(p + 4);
-      const origLength = le ? buf.readUInt32LE(p + 12) : buf.readUInt32BE(p + 12);
+      const sec = le ? u32le(buf, p) : u32(buf, p);
+      const frac = le ? u32le(buf, p + 4) : u32(buf, p + 4);
+      const origLength = le ? u32le(buf, p + 12) : u32(buf, p + 12);
       this.pos = p + total;
       this.frames++;
       n++;

@@ -2,7 +2,7 @@
 
 import type { PacketView } from '../core/packet-view.js';
 import { Skip } from '../core/skip-reason.js';
-import { u16, u32 } from './bytes.js';
+import { u16, u32 } from '../core/bytes.js';
 
 export const ARP_LENGTH = 28;
 

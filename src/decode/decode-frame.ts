@@ -30,6 +30,7 @@ export function decodeFrame(
   view.icmpCode = 0;
   view.icmpId = 0;
   view.arpOp = 0;
+  view.vlanId = 0; // only the Ethernet decoder sets it; other link types must not inherit it
   view.payloadOffset = 0;
   view.payloadLength = 0;
   view.payloadWireLength = 0;
@@ -53,7 +54,8 @@ export function decodeFrame(
     t = decodeIpv6(b, l3, end, view);
   } else if (type === EtherType.ARP) {
     view.l3 = L3.ARP;
-    return -decodeArp(b, l3, end, view);
+    // `0 - x`, not `-x`: negating 0 gives -0, which is not Object.is-equal to Skip.OK.
+    return 0 - decodeArp(b, l3, end, view);
   } else {
     return Skip.UNSUPPORTED_ETHERTYPE;
   }
@@ -79,5 +81,5 @@ export function decodeFrame(
       // IGMP and other protocols: tracked by address pair only.
       break;
   }
-  return -r;
+  return 0 - r;
 }

@@ -2,7 +2,7 @@
 
 import type { PacketView } from '../core/packet-view.js';
 import { Skip } from '../core/skip-reason.js';
-import { u16 } from './bytes.js';
+import { u16 } from '../core/bytes.js';
 
 export function decodeIcmp(b: Uint8Array, off: number, ipEnd: number, end: number, v6: boolean, view: PacketView): number {
   if (end - off < 4) return -Skip.TRUNCATED_TRANSPORT;

@@ -2,7 +2,7 @@
 
 import { Fragment, type PacketView } from '../core/packet-view.js';
 import { Skip } from '../core/skip-reason.js';
-import { u16, u32 } from './bytes.js';
+import { u16, u32 } from '../core/bytes.js';
 
 /**
  * Decodes an IPv4 header at `off`. Returns the offset of the transport header (> 0) or minus a Skip

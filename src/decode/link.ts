@@ -2,7 +2,7 @@
 
 import { LinkType, type PacketView } from '../core/packet-view.js';
 import { Skip } from '../core/skip-reason.js';
-import { u16, u32, u32le } from './bytes.js';
+import { u16, u32, u32le } from '../core/bytes.js';
 
 export const EtherType = { IPV4: 0x0800, ARP: 0x0806, IPV6: 0x86dd, VLAN: 0x8100, QINQ: 0x88a8, VLAN_OLD: 0x9100 } as const;
 

@@ -2,7 +2,7 @@
 
 import type { PacketView } from '../core/packet-view.js';
 import { Skip } from '../core/skip-reason.js';
-import { u16, u32 } from './bytes.js';
+import { u16, u32 } from '../core/bytes.js';
 
 /** Decodes TCP at `off`; `ipEnd` is where the IP packet ends by its header, `end` where capture ends. */
 export function decodeTcp(b: Uint8Array, off: number, ipEnd: number, end: number, view: PacketView): number {

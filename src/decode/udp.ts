@@ -2,7 +2,7 @@
 
 import type { PacketView } from '../core/packet-view.js';
 import { Skip } from '../core/skip-reason.js';
-import { u16 } from './bytes.js';
+import { u16 } from '../core/bytes.js';
 
 export function decodeUdp(b: Uint8Array, off: number, ipEnd: number, end: number, view: PacketView): number {
   if (end - off < 8) return -Skip.TRUNCATED_TRANSPORT;

@@ -6,8 +6,18 @@ import { connectionService } from '../core/service-names.js';
 import { Direction, type Connection } from '../tracking/connection.js';
 import { protocolName, stateName } from '../tracking/state-name.js';
 
+let isoSecond = -1;
+let isoPrefix = '';
+
+/** RFC 3339 UTC with milliseconds; the text up to the second is cached (events arrive in bursts). */
 function iso(micros: number): string {
-  return new Date(Math.floor(micros / 1000)).toISOString();
+  const ms = Math.floor(micros / 1000);
+  const sec = Math.floor(ms / 1000);
+  if (sec !== isoSecond) {
+    isoSecond = sec;
+    isoPrefix = new Date(sec * 1000).toISOString().slice(0, 20);
+  }
+  return `${isoPrefix}${String(ms - sec * 1000).padStart(3, '0')}Z`;
 }
 
 /** Builds one event record; absent values are omitted rather than null. */

@@ -36,7 +36,6 @@ export class Monitor {
   private readonly opts: MonitorOptions;
   private readonly sink: EventSink | null;
   private nextTickMicros = -1;
-  private readonly announced = new WeakSet<Connection>();
 
   constructor(opts: MonitorOptions, sink: EventSink | null) {
     this.opts = opts;
@@ -98,12 +97,12 @@ export class Monitor {
     for (const c of t.created) {
       if (sink === null) continue;
       if (filter !== undefined && !filter(c)) continue;
-      this.announced.add(c);
+      c.announced = true;
       sink.write(buildEvent(c, 'new_connection', now));
     }
     t.created.length = 0;
     for (const c of t.closed) {
-      if (sink === null || !this.announced.has(c)) continue;
+      if (sink === null || !c.announced) continue;
       sink.write(buildEvent(c, 'connection_closed', c.closedAtMicros));
     }
     t.closed.length = 0;

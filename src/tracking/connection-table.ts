@@ -9,7 +9,7 @@ import { FlowTable, KEY_WORDS } from './flow-table.js';
 import { initRates, sampleRates } from './rate.js';
 import { TcpTotals, analyzeTcpSegment } from './tcp-analytics.js';
 import { advanceTcpState } from './tcp-state.js';
-import { timeoutMicros } from './timeouts.js';
+import { ACTIVE_IDLE_MICROS, timeoutMicros } from './timeouts.js';
 
 /** Tells which addresses belong to this host (live capture); absent offline. */
 export interface LocalAddressSet {
@@ -22,6 +22,8 @@ export interface TableOptions {
   /** null: offline replay, where the initiator of each connection is taken as local. */
   localAddresses: LocalAddressSet | null;
   inspector: PayloadInspector | null;
+  /** Keep up/down rates current on each tick (a display needs them; a headless event log does not). */
+  sampleRates?: boolean;
 }
 
 /** First fragments remembered so later fragments can be attributed to their flow. */
@@ -38,6 +40,11 @@ export class ConnectionTable {
   evicted = 0;
 
   private readonly flows: FlowTable<Connection>;
+  /**
+   * Per list slot: the time before which the connection certainly has not expired, or 0 after a
+   * packet (re-evaluate). The sweep scans this dense array and touches only connections that are due.
+   */
+  private deadlines = new Float64Array(1024);
   private readonly key = new Uint32Array(KEY_WORDS);
   private readonly fragments = new Map<string, Connection>();
   private readonly ctx: DpiContext = { transport: 0, fromClient: false, srcPort: 0, dstPort: 0, seq: 0, tsMicros: 0 };
@@ -107,6 +114,7 @@ export class ConnectionTable {
       c.packetsReceived++;
     }
     if (now > c.lastSeenMicros) c.lastSeenMicros = now;
+    this.deadlines[c.slot] = 0;
 
     if (proto === IpProto.TCP) {
       const space = v.payloadWireLength + ((flags & TcpFlag.SYN) !== 0 ? 1 : 0) + ((flags & TcpFlag.FIN) !== 0 ? 1 : 0);
@@ -142,13 +150,26 @@ export class ConnectionTable {
   /** Once per tick: remove connections idle past their timeout, then update every rate. */
   tick(nowMicros: number): void {
     const list = this.list;
+    const deadlines = this.deadlines;
+    const rates = this.opts.sampleRates !== false;
     for (let i = list.length - 1; i >= 0; i--) {
-      const c = list[i]!;
-      if (nowMicros - c.lastSeenMicros > timeoutMicros(c, nowMicros)) {
-        this.remove(c, nowMicros, c.tcpState === TcpState.CLOSED ? 'closed' : 'timeout');
-      } else {
-        sampleRates(c, nowMicros);
+      if (deadlines[i]! > nowMicros) {
+        if (rates) sampleRates(list[i]!, nowMicros);
+        continue;
       }
+      const c = list[i]!;
+      const idle = nowMicros - c.lastSeenMicros;
+      const timeout = timeoutMicros(c, nowMicros);
+      if (idle > timeout) {
+        this.remove(c, nowMicros, c.tcpState === TcpState.CLOSED ? 'closed' : 'timeout');
+        continue;
+      }
+      // Timeouts only change when idleness crosses ACTIVE_IDLE_MICROS (or a packet arrives, which
+      // resets the deadline), so the earlier of the two moments is safe to sleep until.
+      let due = c.lastSeenMicros + timeout;
+      if (idle < ACTIVE_IDLE_MICROS) due = Math.min(due, c.lastSeenMicros + ACTIVE_IDLE_MICROS);
+      deadlines[i] = due;
+      if (rates) sampleRates(c, nowMicros);
     }
   }
 
@@ -179,6 +200,12 @@ export class ConnectionTable {
     this.flows.set(c.key, c);
     c.slot = this.list.length;
     this.list.push(c);
+    if (c.slot >= this.deadlines.length) {
+      const grown = new Float64Array(this.deadlines.length * 2);
+      grown.set(this.deadlines);
+      this.deadlines = grown;
+    }
+    this.deadlines[c.slot] = 0;
     this.created.push(c);
     this.totalCreated++;
     return c;
@@ -189,6 +216,7 @@ export class ConnectionTable {
     const last = this.list.pop()!;
     if (last !== c) {
       this.list[c.slot] = last;
+      this.deadlines[c.slot] = this.deadlines[last.slot]!;
       last.slot = c.slot;
     }
     c.slot = -1;
@@ -230,6 +258,7 @@ export class ConnectionTable {
       c.packetsReceived++;
     }
     if (now > c.lastSeenMicros) c.lastSeenMicros = now;
+    this.deadlines[c.slot] = 0;
     return Skip.OK;
   }
 }

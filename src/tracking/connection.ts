@@ -84,6 +84,8 @@ export class Connection {
   closedAtMicros = 0;
   /** Why it left: 'timeout', 'closed', 'evicted', 'replaced', 'shutdown'. */
   closeReason = '';
+  /** Set once its new_connection event went out (so only announced connections get a closed event). */
+  announced = false;
   /** Index in the table's connection list (for O(1) removal). */
   slot = -1;
 

@@ -1,0 +1,77 @@
+// npm run bench: replay a large generated capture through the whole pipeline and report packets/s and peak RSS.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const flows = Number(process.env.BENCH_FLOWS ?? 50000);
+const file = process.env.BENCH_FILE ?? path.join(process.env.TMPDIR ?? '/tmp', `rustnet-bench-${flows}.pcap`);
+const generator = path.resolve(root, '../shared/bench/synth_flows.py');
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26, ...opts });
+  if (r.error) throw r.error;
+  return r;
+}
+
+if (!fs.existsSync(path.join(root, 'dist/main.js'))) {
+  console.error('bench: build first (npm run build)');
+  process.exit(2);
+}
+if (!fs.existsSync(file)) {
+  if (!fs.existsSync(generator)) {
+    console.error(`bench: no capture at ${file} and no generator at ${generator}`);
+    process.exit(2);
+  }
+  console.log(`generating ${file} (${flows} flows; the same arguments always give the same bytes) …`);
+  const g = run('python3', [generator, '-o', file, '--flows', String(flows), '--seed', '20260101', '--size-scale', '0.7'], { stdio: 'inherit' });
+  if (g.status !== 0) process.exit(2);
+}
+
+const sizeMb = fs.statSync(file).size / 1e6;
+
+function replay(label, extra) {
+  const args = ['--import', path.join(root, 'scripts/bench-probe.mjs'), path.join(root, 'dist/main.js'),
+    '--no-tui', '--read', file, '--json-log', '/dev/null', ...extra];
+  const r = run(process.execPath, args);
+  const probe = /BENCH (\{.*\})/.exec(r.stderr);
+  const frames = /(\d+) frames, (\d+) decoded/.exec(r.stderr);
+  if (r.status !== 0 || !probe || !frames) {
+    console.error(`bench: ${label} failed (exit ${r.status}):\n${r.stderr}`);
+    process.exit(1);
+  }
+  const { wallMs, maxRssKb } = JSON.parse(probe[1]);
+  const packets = Number(frames[1]);
+  return { label, packets, wallMs, pps: packets / (wallMs / 1000), rssMb: maxRssKb / 1024 };
+}
+
+function tcpdumpFloor() {
+  const t0 = process.hrtime.bigint();
+  const r = run('tcpdump', ['-r', file, '-w', '/dev/null']);
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  return r.status === 0 ? wallMs : NaN;
+}
+
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const best = (label, extra) => {
+  let b = null;
+  for (let i = 0; i < runs; i++) {
+    const r = replay(label, extra);
+    if (b === null || r.wallMs < b.wallMs) b = { ...r, rssMb: Math.max(r.rssMb, b?.rssMb ?? 0) };
+  }
+  return b;
+};
+const withDpi = best('full pipeline (DPI on)', []);
+const noDpi = best('--no-dpi', ['--no-dpi']);
+const floorMs = tcpdumpFloor();
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+console.log(`capture: ${file} (${sizeMb.toFixed(0)} MB, ${fmt(withDpi.packets)} packets); best of ${runs} runs, whole-process wall time`);
+for (const r of [withDpi, noDpi]) {
+  console.log(`${r.label.padEnd(26)} ${fmt(r.pps).padStart(10)} packets/s  ${(r.wallMs / 1000).toFixed(2)} s  peak RSS ${r.rssMb.toFixed(0)} MB`);
+}
+console.log(`DPI cost: ${((1 - withDpi.pps / noDpi.pps) * 100).toFixed(1)} % of throughput`);
+if (Number.isFinite(floorMs)) {
+  console.log(`${'tcpdump -r FILE -w /dev/null'.padEnd(26)} ${fmt(withDpi.packets / (floorMs / 1000)).padStart(10)} packets/s  ${(floorMs / 1000).toFixed(2)} s  (floor)`);
+}

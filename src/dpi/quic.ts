@@ -1,0 +1,425 @@
+// QUIC classifier: recognises long/short headers, opens client Initials for the ClientHello's SNI/ALPN, tracks states.
+
+import { newAppInfo, type AppInfo } from '../core/app-info.js';
+import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
+import { parseClientHello } from './quic-client-hello.js';
+import {
+  LongType,
+  deriveInitialKeys,
+  longPacketType,
+  openLongHeaderPacket,
+  quicVersionInfo,
+  quicVersionName,
+  type InitialKeys,
+  type QuicVersionInfo,
+} from './quic-crypto.js';
+
+/** RFC 9000 §17.2: v1 (and v2, drafts) connection IDs are at most 20 bytes. */
+const MAX_CID_LEN = 20;
+/** RFC 9001 §5.4.2: packet number offset + 4 + 16-byte sample; with an empty DCID the smallest packet is 21 bytes. */
+const MIN_SHORT_PACKET = 21;
+/** Payload (packet number + frames + tag) must hold 4 + 16 bytes for the header protection sample (RFC 9001 §5.4.2). */
+const MIN_PROTECTED_LENGTH = 20;
+/** Give up after this many datagrams: the handshake is over long before in practice. */
+const MAX_DATAGRAMS = 30;
+/** Bound on the reassembled CRYPTO stream; a bigger ClientHello is given up on. */
+const MAX_CRYPTO_BYTES = 64 * 1024;
+/** Bound on disjoint CRYPTO fragments held while waiting for gaps to fill. */
+const MAX_CRYPTO_RANGES = 32;
+/** Distinct (version, DCID) key sets derived per flow (Retry and version negotiation each add one). */
+const MAX_KEY_SETS = 8;
+/** Initial packets we try to open per datagram (a client coalesces one, rarely two). */
+const MAX_OPENS_PER_DATAGRAM = 4;
+const HTTPS_PORT = 443;
+
+/** Pseudo long-header type for Version Negotiation (version 0), next to LongType's 0..3. */
+const VERSION_NEGOTIATION = 4;
+/** Long header whose version we do not know: its type bits and length cannot be interpreted. */
+const UNKNOWN_TYPE = -1;
+
+/** Connection states in the order they can only advance (RFC 9000 §10.2 closing/draining are terminal). */
+const Rank = { NONE: 0, INITIAL: 1, HANDSHAKE: 2, CONNECTED: 3, CLOSED: 4 } as const;
+
+// Scratch results of readVarint/parseLongHeader: detect() must not allocate and JS is single-threaded.
+let varintEnd = 0;
+const hdr = {
+  version: 0,
+  info: undefined as QuicVersionInfo | undefined,
+  type: UNKNOWN_TYPE as number,
+  dcidOff: 0,
+  dcidLen: 0,
+  scidOff: 0,
+  scidLen: 0,
+  pnOffset: 0,
+  end: 0,
+};
+
+/** RFC 9000 §16 variable-length integer at p; -1 when truncated (then varintEnd is unchanged). */
+function readVarint(b: Uint8Array, p: number, end: number): number {
+  if (p >= end) return -1;
+  const first = b[p]!;
+  const len = 1 << (first >> 6);
+  if (p + len > end) return -1;
+  let v = first & 0x3f;
+  for (let i = 1; i < len; i++) v = v * 256 + b[p + i]!;
+  varintEnd = p + len;
+  return v;
+}
+
+/**
+ * Parse the long header starting at p into `hdr` (RFC 9000 §17.2); false if malformed or truncated.
+ * For types with a Length field, hdr.end is the packet's end (coalesced packets follow, §12.2);
+ * for Retry, Version Negotiation and unknown versions the packet runs to the datagram's end.
+ */
+function parseLongHeader(b: Uint8Array, p: number, end: number): boolean {
+  if (p + 7 > end) return false;
+  const first = b[p]!;
+  const version = ((b[p + 1]! << 24) | (b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!) >>> 0;
+  const dcidLen = b[p + 5]!;
+  if (dcidLen > MAX_CID_LEN) return false;
+  const dcidOff = p + 6;
+  const scidLenAt = dcidOff + dcidLen;
+  if (scidLenAt >= end) return false;
+  const scidLen = b[scidLenAt]!;
+  if (scidLen > MAX_CID_LEN) return false;
+  const scidOff = scidLenAt + 1;
+  let q = scidOff + scidLen;
+  if (q > end) return false;
+  hdr.version = version;
+  hdr.dcidOff = dcidOff;
+  hdr.dcidLen = dcidLen;
+  hdr.scidOff = scidOff;
+  hdr.scidLen = scidLen;
+  hdr.pnOffset = 0;
+  hdr.end = end;
+  if (version === 0) {
+    // RFC 9000 §17.2.1: a non-empty list of 32-bit versions, none of them 0 (reserved for this packet).
+    const rest = end - q;
+    if (rest < 4 || (rest & 3) !== 0) return false;
+    for (; q < end; q += 4) {
+      if ((b[q]! | b[q + 1]! | b[q + 2]! | b[q + 3]!) === 0) return false;
+    }
+    hdr.info = undefined;
+    hdr.type = VERSION_NEGOTIATION;
+    return true;
+  }
+  const info = quicVersionInfo(version);
+  hdr.info = info;
+  if (info === undefined) {
+    hdr.type = UNKNOWN_TYPE;
+    return true;
+  }
+  const type = longPacketType(first, info.v2);
+  hdr.type = type;
+  if (type === LongType.RETRY) {
+    // RFC 9000 §17.2.5: Retry Token then a 16-byte Retry Integrity Tag.
+    return end - q >= 16;
+  }
+  if (type === LongType.INITIAL) {
+    // RFC 9000 §17.2.2: Token Length and Token come before Length in Initial packets only.
+    const tokenLen = readVarint(b, q, end);
+    if (tokenLen < 0 || varintEnd + tokenLen > end) return false;
+    q = varintEnd + tokenLen;
+  }
+  const length = readVarint(b, q, end);
+  if (length < MIN_PROTECTED_LENGTH || varintEnd + length > end) return false;
+  hdr.pnOffset = varintEnd;
+  hdr.end = varintEnd + length;
+  return true;
+}
+
+function onHttpsPort(ctx: DpiContext): boolean {
+  return ctx.srcPort === HTTPS_PORT || ctx.dstPort === HTTPS_PORT;
+}
+
+/** CRYPTO stream reassembly by offset (RFC 9000 §19.6): fragments may arrive out of order, repeated or overlapping. */
+class CryptoStream {
+  private data = new Uint8Array(0);
+  /** Sorted, disjoint, non-adjacent [start, end) pairs that hold data. */
+  private readonly ranges: number[] = [];
+  /** Set when the fragments could not be tracked within bounds. */
+  failed = false;
+
+  add(src: Uint8Array, srcOff: number, length: number, offset: number): void {
+    const end = offset + length;
+    if (length <= 0 || end > MAX_CRYPTO_BYTES) return;
+    if (end > this.data.length) {
+      let cap = Math.max(this.data.length, 2048);
+      while (cap < end) cap *= 2;
+      const grown = new Uint8Array(Math.min(cap, MAX_CRYPTO_BYTES));
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data.set(src.subarray(srcOff, srcOff + length), offset);
+    // Insert [offset, end) and merge with every range it overlaps or touches.
+    const r = this.ranges;
+    let s = offset;
+    let e = end;
+    let i = 0;
+    while (i < r.length && r[i + 1]! < s) i += 2;
+    let j = i;
+    while (j < r.length && r[j]! <= e) {
+      s = Math.min(s, r[j]!);
+      e = Math.max(e, r[j + 1]!);
+      j += 2;
+    }
+    r.splice(i, j - i, s, e);
+    if (r.length > MAX_CRYPTO_RANGES * 2) this.failed = true;
+  }
+
+  /** Bytes available contiguously from offset 0. */
+  contiguous(): number {
+    return this.ranges.length > 0 && this.ranges[0] === 0 ? this.ranges[1]! : 0;
+  }
+
+  bytes(): Uint8Array {
+    return this.data;
+  }
+}
+
+class QuicSession implements ClassifierSession {
+  app: AppInfo | null = null;
+  private datagrams = 0;
+  private rank: number = Rank.NONE;
+  /** ctx.fromClient of the datagrams whose Initials opened with client keys: the real client's side. */
+  private clientDir: boolean | null = null;
+  private shortFromClient = false;
+  private shortFromServer = false;
+  /** Once true the ClientHello was found (or given up on): nothing is decrypted any more. */
+  private helloDone = false;
+  private crypto: CryptoStream | null = null;
+  /** Version of the client Initials feeding `crypto`. */
+  private cryptoVersion = -1;
+  /** Client Initial keys per version and DCID: a Retry (RFC 9000 §17.2.5) makes the client switch DCID. */
+  private readonly keys = new Map<string, InitialKeys[]>();
+
+  feed(buf: Uint8Array, off: number, len: number, ctx: DpiContext): number {
+    this.datagrams++;
+    const end = Math.min(off + len, buf.length);
+    let p = Math.max(off, 0);
+    let opens = 0;
+    // RFC 9000 §12.2: a datagram may carry several coalesced long-header packets, then at most one short-header packet.
+    while (p < end) {
+      const first = buf[p]!;
+      if ((first & 0x80) === 0) {
+        // RFC 9000 §17.3.1 fixed bit: it tells a trailing short-header packet from zero padding after coalesced packets.
+        if ((first & 0x40) !== 0 && end - p >= MIN_SHORT_PACKET) this.onShortHeader(ctx);
+        break;
+      }
+      if (!parseLongHeader(buf, p, end)) break;
+      const version = hdr.version;
+      const type = hdr.type;
+      const info = hdr.info;
+      const pktEnd = hdr.end;
+      const app = this.ensureApp();
+      if (type === VERSION_NEGOTIATION) {
+        // The server answered an Initial in a version it does not speak (RFC 9000 §6): still initial.
+        this.advance(Rank.INITIAL, 'QUIC_INITIAL');
+        break;
+      }
+      app.details.quic_version = quicVersionName(version);
+      if (type === LongType.INITIAL && info !== undefined) {
+        const pnOffset = hdr.pnOffset;
+        const dcidOff = hdr.dcidOff;
+        const dcidLen = hdr.dcidLen;
+        let opened = false;
+        if (!this.helloDone && opens < MAX_OPENS_PER_DATAGRAM && (this.clientDir === null || ctx.fromClient === this.clientDir)) {
+          opens++;
+          opened = this.openClientInitial(buf, p, pnOffset, pktEnd, info, dcidOff, dcidLen, ctx);
+        }
+        if (!opened && !this.isClientSide(ctx)) this.advance(Rank.HANDSHAKE, 'QUIC_HANDSHAKE');
+        else this.advance(Rank.INITIAL, 'QUIC_INITIAL');
+      } else if (type === LongType.HANDSHAKE) {
+        this.advance(Rank.HANDSHAKE, 'QUIC_HANDSHAKE');
+      } else {
+        // 0-RTT travels with the client's Initial, Retry answers it, and an unknown version is most likely a first Initial.
+        this.advance(Rank.INITIAL, 'QUIC_INITIAL');
+      }
+      if (pktEnd <= p) break;
+      p = pktEnd;
+    }
+    if (this.app === null) return Verdict.REJECT;
+    // Closing/draining is final; once 1-RTT flows both ways the Initials are over and nothing more is decryptable.
+    if (this.rank >= Rank.CONNECTED) return Verdict.DONE;
+    if (this.datagrams >= MAX_DATAGRAMS) return Verdict.DONE;
+    return Verdict.MORE;
+  }
+
+  private ensureApp(): AppInfo {
+    if (this.app === null) this.app = newAppInfo('QUIC');
+    return this.app;
+  }
+
+  /** Whether the datagram comes from the QUIC client: learned from decrypted Initials, else the tracker's guess. */
+  private isClientSide(ctx: DpiContext): boolean {
+    return this.clientDir === null ? ctx.fromClient : ctx.fromClient === this.clientDir;
+  }
+
+  private advance(rank: number, state: string): void {
+    if (rank <= this.rank) return;
+    this.rank = rank;
+    this.ensureApp().state = state;
+  }
+
+  private onShortHeader(ctx: DpiContext): void {
+    this.ensureApp();
+    if (this.isClientSide(ctx)) this.shortFromClient = true;
+    else this.shortFromServer = true;
+    // RFC 9000 §17.3.1: 1-RTT (short-header) packets flowing both ways mean both ends have completed key exchange.
+    if (this.shortFromClient && this.shortFromServer) this.advance(Rank.CONNECTED, 'QUIC_CONNECTED');
+  }
+
+  /** Try client Initial keys for this DCID (RFC 9001 §5.2); on success collect CRYPTO data. */
+  private openClientInitial(
+    buf: Uint8Array,
+    start: number,
+    pnOffset: number,
+    end: number,
+    info: QuicVersionInfo,
+    dcidOff: number,
+    dcidLen: number,
+    ctx: DpiContext,
+  ): boolean {
+    let id = info.version.toString(16) + ':';
+    for (let i = dcidOff; i < dcidOff + dcidLen; i++) id += buf[i]!.toString(16).padStart(2, '0');
+    let sets = this.keys.get(id);
+    if (sets === undefined) {
+      if (this.keys.size >= MAX_KEY_SETS) return false;
+      // Copy the DCID: buf is the caller's and is reused.
+      const dcid = buf.slice(dcidOff, dcidOff + dcidLen);
+      sets = info.salts.map((_, i) => deriveInitialKeys(info, i, dcid, false));
+      this.keys.set(id, sets);
+    }
+    for (let i = 0; i < sets.length; i++) {
+      const opened = openLongHeaderPacket(buf, start, pnOffset, end, sets[i]!);
+      if (opened === null) continue;
+      // Versions with several candidate salts: keep only the one that authenticated.
+      if (sets.length > 1) this.keys.set(id, [sets[i]!]);
+      this.clientDir = ctx.fromClient;
+      // RFC 9000 §6.2: after Version Negotiation the client abandons the attempt and starts over in another
+      // version with a new ClientHello, so fragments of the old one must not be mixed into it.
+      if (info.version !== this.cryptoVersion) {
+        this.crypto = null;
+        this.cryptoVersion = info.version;
+      }
+      this.walkFrames(opened.payload, ctx.fromClient);
+      this.checkHello();
+      return true;
+    }
+    return false;
+  }
+
+  /** Walk the frames of a decrypted Initial (RFC 9000 §19); a frame we do not expect there ends the walk. */
+  private walkFrames(f: Uint8Array, fromInitiator: boolean): void {
+    const n = f.length;
+    let i = 0;
+    while (i < n) {
+      const type = f[i]!;
+      if (type === 0x00 || type === 0x01) {
+        // PADDING (§19.1), PING (§19.2): one byte each.
+        i++;
+      } else if (type === 0x02 || type === 0x03) {
+        // ACK (§19.3): Largest Acknowledged, ACK Delay, ACK Range Count, First ACK Range, then Range Count
+        // (Gap, ACK Range Length) pairs; type 0x03 adds three ECN counts. Each pair takes at least 2 bytes,
+        // so a huge Range Count runs out of bytes rather than looping long.
+        let q = skipVarints(f, i + 1, n, 2);
+        const count = q < 0 ? -1 : readVarint(f, q, n);
+        if (count < 0) return;
+        q = skipVarints(f, varintEnd, n, 1);
+        for (let k = 0; k < count && q >= 0; k++) q = skipVarints(f, q, n, 2);
+        if (q >= 0 && type === 0x03) q = skipVarints(f, q, n, 3);
+        if (q < 0) return;
+        i = q;
+      } else if (type === 0x06) {
+        // CRYPTO (§19.6): Offset, Length, Crypto Data.
+        const offset = readVarint(f, i + 1, n);
+        if (offset < 0) return;
+        const length = readVarint(f, varintEnd, n);
+        if (length < 0 || varintEnd + length > n) return;
+        const dataOff = varintEnd;
+        if (!this.helloDone) {
+          if (this.crypto === null) this.crypto = new CryptoStream();
+          this.crypto.add(f, dataOff, length, offset);
+        }
+        i = dataOff + length;
+      } else if (type === 0x1c || type === 0x1d) {
+        // CONNECTION_CLOSE (§19.19). RFC 9000 §10.2: the endpoint that sends it enters the closing state, the one
+        // that receives it the draining state. We take the view of the connection's initiator as the tracker sees
+        // it (ctx.fromClient, usually the local host): a close it sends leaves it closed (QUIC_CLOSED), a close it
+        // receives from its peer makes it drain (QUIC_DRAINING).
+        this.advance(Rank.CLOSED, fromInitiator ? 'QUIC_CLOSED' : 'QUIC_DRAINING');
+        return;
+      } else {
+        return;
+      }
+    }
+  }
+
+  /** Once the CRYPTO stream holds a whole handshake message from offset 0, parse it as the ClientHello. */
+  private checkHello(): void {
+    const cs = this.crypto;
+    if (cs === null || this.helloDone) return;
+    if (cs.failed) return this.finishHello();
+    const have = cs.contiguous();
+    if (have < 4) return;
+    const b = cs.bytes();
+    // RFC 8446 §4: msg_type 1 is client_hello, then a 24-bit length.
+    if (b[0] !== 1) return this.finishHello();
+    const total = 4 + ((b[1]! << 16) | (b[2]! << 8) | b[3]!);
+    if (total > MAX_CRYPTO_BYTES) return this.finishHello();
+    if (have < total) return;
+    const hello = parseClientHello(b.subarray(0, total));
+    const app = this.ensureApp();
+    if (hello !== null) {
+      if (hello.sni !== undefined) {
+        app.domain = hello.sni;
+        app.details.sni = hello.sni;
+      }
+      if (hello.alpn.length > 0) app.details.alpn = hello.alpn;
+    }
+    this.finishHello();
+  }
+
+  /** Stop decrypting and free what the reassembly held. */
+  private finishHello(): void {
+    this.helloDone = true;
+    this.crypto = null;
+    this.keys.clear();
+  }
+}
+
+/** Skip `count` varints from p; returns the position after them, or -1 if truncated. */
+function skipVarints(b: Uint8Array, p: number, end: number, count: number): number {
+  for (let k = 0; k < count; k++) {
+    if (readVarint(b, p, end) < 0) return -1;
+    p = varintEnd;
+  }
+  return p;
+}
+
+export const quicClassifier: Classifier = {
+  id: 'quic',
+  transports: Transport.UDP,
+
+  detect(buf: Uint8Array, off: number, len: number, ctx: DpiContext): number {
+    const end = Math.min(off + len, buf.length);
+    if (off < 0 || off >= end) return Score.NO;
+    const first = buf[off]!;
+    if ((first & 0x80) !== 0) {
+      if (!parseLongHeader(buf, off, end)) return Score.NO;
+      // Version Negotiation leaves the other first-byte bits unused (RFC 9000 §17.2.1).
+      if (hdr.type === VERSION_NEGOTIATION) return Score.CONTENT;
+      // RFC 9000 §17.2: the fixed bit is 1; a version we know is a 32-bit magic number.
+      if ((first & 0x40) === 0) return Score.NO;
+      if (hdr.info !== undefined) return Score.CONTENT;
+      return onHttpsPort(ctx) ? Score.PORT : Score.NO;
+    }
+    // Short header (RFC 9000 §17.3): no version to check, so only the port speaks for it.
+    if ((first & 0x40) !== 0 && end - off >= MIN_SHORT_PACKET && onHttpsPort(ctx)) return Score.PORT;
+    return Score.NO;
+  },
+
+  start(): ClassifierSession {
+    return new QuicSession();
+  },
+};
