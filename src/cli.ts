@@ -39,7 +39,7 @@ function buildCommand(): Command {
     .version(VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'print this help')
     .option('-i, --interface <name>', 'interface to capture on ("any" = all interfaces on Linux; default: the interface of the default route)')
-    .option('-f, --bpf-filter <expr>', 'BPF filter (pcap-filter syntax), applied in the kernel; with --read, applied to the file through tcpdump', '')
+    .option('-f, --bpf-filter <expr>', 'BPF filter (pcap-filter syntax), applied in the kernel; with --read, applied to the file through tcpdump')
     .option('--read <file>', 'replay a pcap or pcapng file instead of capturing live (packet timestamps drive the clock)')
     .option('--no-tui', 'no screen: write connection events (to --json-log, or standard output) until end of file or a signal')
     .option('--json-log <file>', 'append new_connection/connection_closed events as JSON lines to FILE ("-" = standard output)')
@@ -77,7 +77,7 @@ export function parseArgs(argv: string[], write: (s: string) => void = (s) => pr
   const o = cmd.opts();
   const config: Config = {
     interface: o.interface as string | undefined,
-    bpfFilter: (o.bpfFilter as string).trim(),
+    bpfFilter: ((o.bpfFilter as string | undefined) ?? '').trim(),
     read: o.read as string | undefined,
     tui: o.tui as boolean,
     jsonLog: o.jsonLog as string | undefined,

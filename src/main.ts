@@ -48,7 +48,7 @@ function monitorOptions(config: Config, live: boolean, local: LocalAddresses | n
   };
 }
 
-async function replay(config: Config, file: string, sink: EventSink | null, log: Logger): Promise<number> {
+async function replay(config: Config, file: string, openSink: () => EventSink, log: Logger): Promise<number> {
   let filtered: FilteredFile | null = null;
   let path = file;
   if (config.bpfFilter !== '') {
@@ -59,18 +59,24 @@ async function replay(config: Config, file: string, sink: EventSink | null, log:
   const onSignal = (): void => { stop = true; };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const monitor = new Monitor(monitorOptions(config, false, null), sink);
   let failure: RustnetError | null = null;
+  let monitor: Monitor;
+  let sink: EventSink;
   try {
     const reader = CaptureFileReader.open(path);
+    // Outputs open only once the input is known good: a failed start leaves no empty log behind.
+    sink = openSink();
+    monitor = new Monitor(monitorOptions(config, false, null), sink);
     log.info({ file, format: reader.format, linkType: reader.linkType }, 'replaying capture file');
     try {
       while (!stop && reader.read(monitor.handleFrame, REPLAY_BATCH) > 0) {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch (err) {
-      if (!(err instanceof RustnetError)) throw err;
-      failure = err; // everything before the damage was processed; report after the events are out
+      // Everything before the damage was processed; report after the events are out.
+      failure = err instanceof RustnetError
+        ? err
+        : new RustnetError('FILE_CORRUPT', `internal error during replay: ${err instanceof Error ? err.message : String(err)}`, 70);
     } finally {
       reader.close();
     }
@@ -80,13 +86,13 @@ async function replay(config: Config, file: string, sink: EventSink | null, log:
     process.off('SIGTERM', onSignal);
   }
   monitor.finish(stop ? 'shutdown' : 'end_of_file');
-  sink?.close();
+  sink.close();
   const line = summary(monitor);
   log.info({ counters: monitor.counters() }, 'replay finished');
   say(line);
   if (failure !== null) {
     say(failure.message);
-    return 1;
+    return failure.exitCode === 70 ? 70 : 1;
   }
   return 0;
 }
@@ -101,10 +107,11 @@ function pickInterface(config: Config): string {
   throw new RustnetError('BAD_INTERFACE', `no default route and no usable interface found; choose one with -i (available: ${listDevices().map((d) => d.name).join(', ')})`);
 }
 
-async function live(config: Config, sink: EventSink | null, log: Logger): Promise<number> {
+async function live(config: Config, openSink: () => EventSink, log: Logger): Promise<number> {
   const device = pickInterface(config);
   const source = new LiveSource({ device, filter: config.bpfFilter, bufferBytes: config.bufferSizeMb * 1024 * 1024 });
   const linkType = source.open();
+  const sink = openSink();
   const local = new LocalAddresses();
   const monitor = new Monitor(monitorOptions(config, true, local), sink);
   log.info({ device, linkType, filter: config.bpfFilter }, 'live capture started');
@@ -126,7 +133,7 @@ async function live(config: Config, sink: EventSink | null, log: Logger): Promis
   source.close();
   monitor.tick(wallMicros());
   monitor.finish('shutdown');
-  sink?.close();
+  sink.close();
   log.info({ counters: monitor.counters(), captured: source.framesCaptured }, 'live capture stopped');
   say(`${summary(monitor)}; kernel drops: not reported by the cap binding`);
   return 0;
@@ -143,17 +150,18 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { logger, file } = openLogger(config.logLevel);
   if (file !== undefined) logger.info({ config }, 'rustnet-ts starting');
-  let sinkFailed = false;
-  const sink: EventSink | null = JsonEventLog.open(config.jsonLog ?? '-', (message) => {
-    if (sinkFailed) return;
-    sinkFailed = true;
-    say(message);
-    logger.error(message);
-  });
+  let sink: EventSink | null = null;
+  const openSink = (): EventSink => {
+    sink = JsonEventLog.open(config.jsonLog ?? '-', (message) => {
+      say(message);
+      logger.error(message);
+    });
+    return sink;
+  };
   try {
-    return config.read !== undefined ? await replay(config, config.read, sink, logger) : await live(config, sink, logger);
+    return config.read !== undefined ? await replay(config, config.read, openSink, logger) : await live(config, openSink, logger);
   } finally {
-    sink.close();
+    (sink as EventSink | null)?.close();
     logger.flush?.();
   }
 }

@@ -25,6 +25,8 @@ export interface CliOptions {
   prefix?: string[];
   /** How long to wait for the ready line (start) or for the exit (run). */
   timeoutMs?: number;
+  /** Working directory of the child (default: this process's). */
+  cwd?: string;
 }
 
 export interface RunningCli {
@@ -37,9 +39,9 @@ export interface RunningCli {
   kill(): void;
 }
 
-function spawnCli(args: string[], prefix: string[]): ChildProcess {
+function spawnCli(args: string[], prefix: string[], cwd?: string): ChildProcess {
   const argv = [...prefix, process.execPath, CLI_PATH, ...args];
-  return spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd });
 }
 
 function collect(child: ChildProcess): { out: () => string; err: () => string; exited: Promise<CliExit> } {
@@ -73,7 +75,7 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
 
 /** Starts the CLI and resolves once its stderr shows the ready line; rejects (child killed) if it exits or stalls first. */
 export async function startCli(args: string[], opts: CliOptions = {}): Promise<RunningCli> {
-  const child = spawnCli(args, opts.prefix ?? []);
+  const child = spawnCli(args, opts.prefix ?? [], opts.cwd);
   const io = collect(child);
   const kill = (): void => {
     if (alive(child)) child.kill('SIGKILL');
@@ -116,7 +118,7 @@ export async function startCli(args: string[], opts: CliOptions = {}): Promise<R
 
 /** Runs the CLI to completion (for commands that exit by themselves, such as errors). */
 export async function runCli(args: string[], opts: CliOptions = {}): Promise<CliExit> {
-  const child = spawnCli(args, opts.prefix ?? []);
+  const child = spawnCli(args, opts.prefix ?? [], opts.cwd);
   const io = collect(child);
   try {
     return await withTimeout(io.exited, opts.timeoutMs ?? 10_000, `rustnet-ts ${args.join(' ')} to exit`);

@@ -1,0 +1,151 @@
+// The command line as a user meets it: help, errors, replay, filters, outputs and the diagnostic log.
+
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { CORPUS } from './support/corpus.js';
+import { readJsonl, runCli } from './support/cli.js';
+
+const pcap = (id: string): string => path.join(CORPUS, 'pcap', id);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rustnet-cli-'));
+test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** One line on stderr, no stack trace. */
+function assertOneLineError(stderr: string): void {
+  const lines = stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line expected, got:\n${stderr}`);
+  assert.match(lines[0]!, /^rustnet-ts: /);
+  assert.doesNotMatch(stderr, /\n\s+at /);
+}
+
+test('--help lists every option and USAGE.md documents each of them', async () => {
+  const r = await runCli(['--help']);
+  assert.equal(r.code, 0);
+  const flags = [...r.stdout.matchAll(/--[a-z][a-z-]+/g)].map((m) => m[0]);
+  const usage = fs.readFileSync(new URL('../USAGE.md', import.meta.url), 'utf8');
+  for (const flag of ['--interface', '--bpf-filter', '--read', '--no-tui', '--json-log', '--refresh-interval', '--no-localhost',
+    '--show-localhost', '--no-dpi', '--resolve-dns', '--show-ptr-lookups', '--log-level', '--no-sandbox', '--sandbox-strict',
+    '--buffer-size', '--max-connections', '--help', '--version']) {
+    assert.ok(flags.includes(flag), `${flag} in --help`);
+    assert.ok(usage.includes(flag), `${flag} in USAGE.md`);
+  }
+});
+
+test('--version prints the package version', async () => {
+  const r = await runCli(['-V']);
+  const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout.trim(), pkg.version);
+});
+
+test('bad options and values: one line, exit 2', async () => {
+  for (const args of [['--bogus'], ['-r', 'fast', '--no-tui'], ['-r', '10', '--no-tui'], ['--log-level', 'loud', '--no-tui'],
+    ['--max-connections', '0', '--no-tui'], ['--read', '/nonexistent.pcap', '--no-tui'], ['--read', pcap('tcpdump__dns_udp.pcap'), '-i', 'lo', '--no-tui'],
+    ['--sandbox-strict', '--no-tui'], ['extra-argument', '--no-tui']]) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, `exit 2 for ${args.join(' ')}: ${r.stderr}`);
+    assertOneLineError(r.stderr);
+    assert.equal(r.stdout, '');
+  }
+});
+
+test('without --no-tui the missing screen is reported plainly', async () => {
+  const r = await runCli(['--read', pcap('tcpdump__dns_udp.pcap')]);
+  assert.equal(r.code, 2);
+  assertOneLineError(r.stderr);
+  assert.match(r.stderr, /--no-tui/);
+});
+
+test('--read --no-tui writes events to standard output and a summary to standard error', async () => {
+  const r = await runCli(['--read', pcap('zeek__tcp__retransmit-fast009.pcap'), '--no-tui']);
+  assert.equal(r.code, 0);
+  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(events.map((e) => e.event), ['new_connection', 'connection_closed']);
+  assert.equal(events[1]!.packets_sent, 17);
+  assert.equal(events[1]!.packets_received, 22);
+  assert.equal(events[1]!.tcp_out_of_order, 3);
+  assert.match(r.stderr, /39 frames, 39 decoded, 0 skipped/);
+});
+
+test('--json-log FILE appends, and --no-localhost is the default', async () => {
+  const out = path.join(tmp, 'events.jsonl');
+  // selfsigned.pcap is TLS on 127.0.0.1 (BSD loopback): hidden by default, shown with --show-localhost.
+  const hidden = await runCli(['--read', pcap('ndpi__selfsigned.pcap'), '--no-tui', '--json-log', out]);
+  assert.equal(hidden.code, 0);
+  assert.equal(readJsonl(out).length, 0);
+  assert.match(hidden.stderr, /localhost_filtered 20/);
+  await runCli(['--read', pcap('ndpi__selfsigned.pcap'), '--no-tui', '--json-log', out, '--show-localhost']);
+  await runCli(['--read', pcap('ndpi__selfsigned.pcap'), '--no-tui', '--json-log', out, '--show-localhost']);
+  const events = readJsonl(out);
+  assert.equal(events.length, 4, 'two runs appended, one connection each');
+  assert.equal(events[0]!.source_ip, '127.0.0.1');
+});
+
+test('--bpf-filter with --read keeps only matching packets; a bad filter is one line, exit 2', async () => {
+  const r = await runCli(['--read', pcap('zeek__wikipedia.pcap'), '--no-tui', '--bpf-filter', 'udp port 53']);
+  assert.equal(r.code, 0, r.stderr);
+  const closed = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === 'connection_closed');
+  assert.ok(closed.length > 0);
+  for (const e of closed) {
+    assert.equal(e.protocol, 'UDP');
+    assert.ok(e.source_port === 53 || e.destination_port === 53);
+  }
+  const bad = await runCli(['--read', pcap('zeek__wikipedia.pcap'), '--no-tui', '--bpf-filter', 'port 99999']);
+  assert.equal(bad.code, 2);
+  assertOneLineError(bad.stderr);
+  assert.match(bad.stderr, /port 99999/);
+});
+
+test('a truncated file: events up to the damage, every connection closed, then one error line and exit 1', async () => {
+  const whole = fs.readFileSync(pcap('zeek__http__get.pcap'));
+  const cut = path.join(tmp, 'cut.pcap');
+  fs.writeFileSync(cut, whole.subarray(0, whole.length - 100));
+  const out = path.join(tmp, 'cut.jsonl');
+  const r = await runCli(['--read', cut, '--no-tui', '--json-log', out]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /frames, .* decoded/);
+  assert.match(r.stderr.trim().split('\n').at(-1)!, /cut short|truncated/i);
+  const events = readJsonl(out);
+  assert.ok(events.length >= 2);
+  assert.equal(events.filter((e) => e.event === 'new_connection').length, events.filter((e) => e.event === 'connection_closed').length);
+});
+
+test('garbage input file: one line, non-zero exit, no stack trace', async () => {
+  const junk = path.join(tmp, 'junk.pcap');
+  fs.writeFileSync(junk, Buffer.from('this is not a capture file at all'));
+  const r = await runCli(['--read', junk, '--no-tui']);
+  assert.equal(r.code, 2);
+  assertOneLineError(r.stderr);
+});
+
+test('a failing JSON log (disk full) is reported once and the replay still completes', async () => {
+  const r = await runCli(['--read', pcap('ndpi__sites.pcapng'), '--no-tui', '--json-log', '/dev/full']);
+  assert.equal(r.code, 0);
+  const reports = r.stderr.split('\n').filter((l) => /JSON log write failed/.test(l));
+  assert.equal(reports.length, 1);
+  assert.match(r.stderr, /699 frames, 699 decoded/);
+});
+
+test('--log-level writes logs/rustnet_<time>.log (0600 in a 0700 folder); no log without it', async () => {
+  const cwd = fs.mkdtempSync(path.join(tmp, 'logcwd-'));
+  const r = await runCli(['--read', pcap('tcpdump__dns_udp.pcap'), '--no-tui', '--json-log', '/dev/null', '-l', 'info'], { cwd });
+  assert.equal(r.code, 0, r.stderr);
+  const files = fs.readdirSync(path.join(cwd, 'logs'));
+  assert.equal(files.length, 1);
+  assert.match(files[0]!, /^rustnet_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d\.log$/);
+  const file = path.join(cwd, 'logs', files[0]!);
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  assert.equal(fs.statSync(path.join(cwd, 'logs')).mode & 0o777, 0o700);
+  const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+  assert.ok(lines.some((l) => l.msg === 'replay finished'));
+  const quiet = fs.mkdtempSync(path.join(tmp, 'nolog-'));
+  await runCli(['--read', pcap('tcpdump__dns_udp.pcap'), '--no-tui', '--json-log', '/dev/null'], { cwd: quiet });
+  assert.equal(fs.existsSync(path.join(quiet, 'logs')), false);
+});
+
+test('--no-dpi leaves out DPI fields', async () => {
+  const off = await runCli(['--read', pcap('zeek__http__get.pcap'), '--no-tui', '--no-dpi']);
+  assert.doesNotMatch(off.stdout, /dpi_/);
+});
