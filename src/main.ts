@@ -152,10 +152,18 @@ export async function main(argv: string[]): Promise<number> {
   if (file !== undefined) logger.info({ config }, 'rustnet-ts starting');
   let sink: EventSink | null = null;
   const openSink = (): EventSink => {
-    sink = JsonEventLog.open(config.jsonLog ?? '-', (message) => {
+    const log = JsonEventLog.open(config.jsonLog ?? '-', (message) => {
       say(message);
       logger.error(message);
     });
+    // At debug level the diagnostic log also records every connection event (with its DPI findings).
+    sink = logger.isLevelEnabled('debug')
+      ? {
+          write: (event) => { log.write(event); logger.debug({ connection: event }, String(event.event)); },
+          flush: () => log.flush(),
+          close: () => log.close(),
+        }
+      : log;
     return sink;
   };
   try {

@@ -535,6 +535,16 @@ function aliveAfter(net: Net, c: Connection, idleSecs: number): boolean {
   return c.slot >= 0;
 }
 
+/** Ticks every `stepSecs` after the last packet until the connection is gone; returns the idle seconds then. */
+function removedAfter(net: Net, c: Connection, stepSecs: number, maxSecs: number): number {
+  const last = c.lastSeenMicros;
+  for (let k = 1; k * stepSecs <= maxSecs; k++) {
+    net.table.tick(last + k * stepSecs * S);
+    if (c.slot < 0) return k * stepSecs;
+  }
+  return Infinity;
+}
+
 test('UDP is removed after 60 s idle, not at 59 s', () => {
   const net = new Net();
   net.feedOk(udpFrame(['10.0.0.1', 4000], ['10.0.0.2', 4001]));
@@ -544,6 +554,10 @@ test('UDP is removed after 60 s idle, not at 59 s', () => {
   assert.equal(c.closeReason, 'timeout');
   assert.deepEqual(net.table.closed, [c]);
   assert.equal(net.table.list.length, 0);
+
+  const net2 = new Net();
+  net2.feedOk(udpFrame(['10.0.0.1', 4000], ['10.0.0.2', 4001]));
+  assert.equal(removedAfter(net2, net2.only(), 1, 120), 61);
 });
 
 test('DNS flows use 30 s only when DPI says DNS', () => {
@@ -569,6 +583,35 @@ test('established TCP: 10 min while active, 5 min once idle over a minute', () =
   assert.equal(aliveAfter(net, c, 299), true);
   assert.equal(aliveAfter(net, c, 300.01), false);
   assert.equal(c.closeReason, 'timeout');
+
+  // Ticking all along (through the 1 min active/idle boundary) removes it on the first tick past 5 min.
+  const net2 = new Net();
+  const d = new Session(net2, CLIENT, SERVER).handshake();
+  assert.equal(removedAfter(net2, d, 0.5, 1200), 300.5);
+});
+
+test('a sweep every second removes each flow on the first tick past its own timeout', () => {
+  const net = new Net();
+  const start = net.t;
+  // 40 UDP flows whose last packets are spread over 20 s; every third one is DNS by DPI (30 s).
+  for (let i = 0; i < 40; i++) {
+    net.t = start + i * 500_000;
+    net.feedOk(udpFrame(['10.0.0.1', 20_000 + i], ['10.0.0.2', 53]));
+    if (i % 3 === 0) fakeDpi(net.table.list[net.table.list.length - 1]!, 'DNS');
+  }
+  const flows = net.table.list.slice();
+  const goneAt = new Map<Connection, number>();
+  for (let sec = 1; sec <= 90; sec++) {
+    const now = start + sec * S;
+    net.table.tick(now);
+    for (const c of flows) if (c.slot < 0 && !goneAt.has(c)) goneAt.set(c, now);
+  }
+  for (const c of flows) {
+    const timeout = (c.localPort - 20_000) % 3 === 0 ? 30 * S : 60 * S;
+    const expected = start + Math.floor((c.lastSeenMicros + timeout - start) / S + 1) * S; // first whole-second tick past it
+    assert.equal(goneAt.get(c), expected, `flow ${c.localPort}`);
+  }
+  assert.equal(net.table.list.length, 0);
 });
 
 test('TIME_WAIT 30 s, CLOSED 5 s (reason closed), SYN_SENT 30 s, FIN_WAIT2 60 s', () => {

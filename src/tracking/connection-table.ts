@@ -6,7 +6,7 @@ import { ARP_PROTO, Fragment, IpProto, L3, TcpFlag, type PacketView } from '../c
 import { Skip } from '../core/skip-reason.js';
 import { Connection, LastOp, TcpState } from './connection.js';
 import { FlowTable, KEY_WORDS } from './flow-table.js';
-import { initRates, sampleRates } from './rate.js';
+import { sampleRates } from './rate.js';
 import { TcpTotals, analyzeTcpSegment } from './tcp-analytics.js';
 import { advanceTcpState } from './tcp-state.js';
 import { ACTIVE_IDLE_MICROS, timeoutMicros } from './timeouts.js';
@@ -196,7 +196,6 @@ export class ConnectionTable {
     const c = srcIsLocal
       ? new Connection(proto, family, srcAddr, sp, dstAddr, dp, this.key.slice(), srcIsA, srcIsClient, now)
       : new Connection(proto, family, dstAddr, dp, srcAddr, sp, this.key.slice(), !srcIsA, !srcIsClient, now);
-    initRates(c);
     this.flows.set(c.key, c);
     c.slot = this.list.length;
     this.list.push(c);

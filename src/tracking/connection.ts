@@ -65,8 +65,8 @@ export class Connection {
   dupAcks = 0;
   fastRetransmits = 0;
 
-  /** Ring of rate samples: [timeMicros, bytesSent, bytesReceived] × RATE_SAMPLES. */
-  readonly rateSamples = new Float64Array(RATE_SAMPLES * 3);
+  /** Ring of rate samples: [timeMicros, bytesSent, bytesReceived] × RATE_SAMPLES; allocated on first sample. */
+  rateSamples: Float64Array | null = null;
   rateSampleCount = 0;
   rateSampleHead = 0;
   sendRateBps = 0;

@@ -38,7 +38,7 @@ export class FlowTable<V> {
       this.values[found] = value;
       return;
     }
-    if ((this.count + 1) > this.mask + 1) {
+    if ((this.count + 1) * 2 > this.mask + 1) {
       this.grow();
     }
     let i = h & this.mask;

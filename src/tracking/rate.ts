@@ -5,17 +5,19 @@ import { RATE_SAMPLES, type Connection } from './connection.js';
 /** Span of samples a rate is computed over. */
 export const RATE_WINDOW_MICROS = 3_000_000;
 
-export function initRates(c: Connection): void {
-  c.rateSamples[0] = c.firstSeenMicros;
-  c.rateSamples[1] = 0;
-  c.rateSamples[2] = 0;
+/** Starts the ring with (first packet time, 0, 0) so the first rate covers the connection's whole life. */
+function initRates(c: Connection): Float64Array {
+  const r = new Float64Array(RATE_SAMPLES * 3);
+  r[0] = c.firstSeenMicros;
+  c.rateSamples = r;
   c.rateSampleCount = 1;
   c.rateSampleHead = 0;
+  return r;
 }
 
 /** Records a sample at `nowMicros` and recomputes sendRateBps/receiveRateBps (bytes per second). */
 export function sampleRates(c: Connection, nowMicros: number): void {
-  const r = c.rateSamples;
+  const r = c.rateSamples ?? initRates(c);
   const head = (c.rateSampleHead + 1) % RATE_SAMPLES;
   r[head * 3] = nowMicros;
   r[head * 3 + 1] = c.bytesSent;

@@ -1,0 +1,166 @@
+// Tests for buildEvent: field names, order, omission of absent values, timestamps, closed-event extras.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import type { AppProtocol } from '../core/app-info.js';
+import { ARP_PROTO, IpProto } from '../core/packet-view.js';
+import { Connection, Direction, LastOp, TcpState } from '../tracking/connection.js';
+import { buildEvent } from './events.js';
+
+const BASE_KEYS = ['timestamp', 'event', 'protocol', 'source_ip', 'source_port', 'destination_ip', 'destination_port'];
+/** 2025-01-15T10:30:00Z in microseconds. */
+const T0 = Date.UTC(2025, 0, 15, 10, 30, 0) * 1000;
+const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+function conn(protocol: number, localPort: number, remotePort: number, family: 4 | 6 = 4): Connection {
+  const [l, r] = family === 4 ? ['192.168.1.100', '93.184.216.34'] : ['2001:db8::100', '2606:2800:220:1::1'];
+  return new Connection(protocol, family, l, localPort, r, remotePort, new Uint32Array(10), true, true, T0);
+}
+
+function withApp(c: Connection, protocol: AppProtocol, domain: string | undefined, details: Record<string, string | string[]> = {}, state?: string): void {
+  c.dpi = { app: { protocol, domain, details, state }, done: true };
+}
+
+function noNulls(e: object): void {
+  for (const [k, v] of Object.entries(e)) {
+    assert.ok(v !== null && v !== undefined, `${k} is ${String(v)}`);
+  }
+  assert.ok(!JSON.stringify(e).includes('null'));
+}
+
+test('new_connection with nothing known: only the base fields, in order', () => {
+  const c = conn(IpProto.TCP, 50_000, 50_001);
+  const e = buildEvent(c, 'new_connection', T0 + 9 * 1_000_000);
+  assert.deepEqual(Object.keys(e), BASE_KEYS);
+  assert.deepEqual(e, {
+    timestamp: '2025-01-15T10:30:00.000Z', event: 'new_connection', protocol: 'TCP',
+    source_ip: '192.168.1.100', source_port: 50_000, destination_ip: '93.184.216.34', destination_port: 50_001,
+  });
+  noNulls(e);
+});
+
+test('new_connection with everything known: RustNet field order, then hostnames', () => {
+  const c = conn(IpProto.TCP, 54_321, 443);
+  c.pid = 1234;
+  c.processName = 'curl';
+  c.direction = Direction.OUTGOING;
+  c.localHostname = 'laptop.lan';
+  c.remoteHostname = 'example.com';
+  withApp(c, 'HTTPS', 'example.com', { sni: 'example.com' });
+  c.bytesSent = 10; // counters never appear in new_connection
+  const e = buildEvent(c, 'new_connection', T0);
+  assert.deepEqual(Object.keys(e), [
+    ...BASE_KEYS, 'pid', 'process_name', 'service_name', 'direction', 'dpi_protocol', 'dpi_domain', 'source_hostname', 'destination_hostname',
+  ]);
+  assert.deepEqual(e, {
+    timestamp: '2025-01-15T10:30:00.000Z', event: 'new_connection', protocol: 'TCP',
+    source_ip: '192.168.1.100', source_port: 54_321, destination_ip: '93.184.216.34', destination_port: 443,
+    pid: 1234, process_name: 'curl', service_name: 'https', direction: 'outgoing', dpi_protocol: 'HTTPS', dpi_domain: 'example.com',
+    source_hostname: 'laptop.lan', destination_hostname: 'example.com',
+  });
+  noNulls(e);
+});
+
+test('absent parts are omitted one by one, never null', () => {
+  const c = conn(IpProto.UDP, 5353, 40_000);
+  c.direction = Direction.INCOMING;
+  withApp(c, 'DNS', undefined);
+  const e = buildEvent(c, 'new_connection', T0);
+  assert.deepEqual(Object.keys(e), [...BASE_KEYS, 'service_name', 'direction', 'dpi_protocol']);
+  assert.equal(e.service_name, 'mdns'); // no service on the remote port: the local port's name
+  assert.equal(e.direction, 'incoming');
+  c.pid = 0; // a real pid; only -1 means unknown
+  assert.equal(buildEvent(c, 'new_connection', T0).pid, 0);
+  noNulls(e);
+});
+
+test('timestamps: RFC 3339 UTC ending in Z; new events use first-seen time, closed events the given time', () => {
+  const c = conn(IpProto.TCP, 50_000, 80);
+  const first = T0 + 123_999; // sub-millisecond digits are dropped, not rounded
+  const d = new Connection(IpProto.TCP, 4, '10.0.0.1', 1, '10.0.0.2', 2, new Uint32Array(10), true, true, first);
+  assert.equal(buildEvent(d, 'new_connection', T0 + 5e6).timestamp, '2025-01-15T10:30:00.123Z');
+  const closeAt = T0 + 61_500_000;
+  const e = buildEvent(c, 'connection_closed', closeAt);
+  assert.equal(e.timestamp, '2025-01-15T10:31:01.500Z');
+  // Out-of-order seconds (the formatter caches per second) still print right.
+  for (const micros of [T0 + 2_000_001, T0 + 1_000, T0 + 2_999_999, T0 + 86_400_000_000 + 7_000]) {
+    const ts = buildEvent(c, 'connection_closed', micros).timestamp as string;
+    assert.match(ts, RFC3339_UTC);
+    assert.equal(Date.parse(ts), Math.floor(micros / 1000), ts);
+  }
+});
+
+test('connection_closed adds counters, duration and state; TCP adds analytics; details when present', () => {
+  const c = conn(IpProto.TCP, 54_321, 443);
+  c.direction = Direction.OUTGOING;
+  c.tcpState = TcpState.TIME_WAIT;
+  c.bytesSent = 1024;
+  c.bytesReceived = 4096;
+  c.packetsSent = 7;
+  c.packetsReceived = 9;
+  c.lastSeenMicros = T0 + 5_250_000;
+  c.retransmits = 2;
+  c.outOfOrder = 1;
+  c.fastRetransmits = 0;
+  c.dupAcks = 4; // not an event field
+  withApp(c, 'HTTPS', 'example.com', { sni: 'example.com', alpn: ['h2'] });
+  const e = buildEvent(c, 'connection_closed', T0 + 10_000_000);
+  assert.deepEqual(Object.keys(e), [
+    ...BASE_KEYS, 'service_name', 'direction', 'dpi_protocol', 'dpi_domain',
+    'bytes_sent', 'bytes_received', 'duration_secs', 'packets_sent', 'packets_received', 'state',
+    'tcp_retransmits', 'tcp_out_of_order', 'tcp_fast_retransmits', 'dpi_details',
+  ]);
+  assert.equal(e.event, 'connection_closed');
+  assert.deepEqual(
+    [e.bytes_sent, e.bytes_received, e.duration_secs, e.packets_sent, e.packets_received, e.state],
+    [1024, 4096, 5.25, 7, 9, 'TIME_WAIT'],
+  );
+  assert.deepEqual([e.tcp_retransmits, e.tcp_out_of_order, e.tcp_fast_retransmits], [2, 1, 0]);
+  assert.deepEqual(e.dpi_details, { sni: 'example.com', alpn: ['h2'] });
+  noNulls(e);
+
+  // Established TCP with an application state shows that state.
+  c.tcpState = TcpState.ESTABLISHED;
+  withApp(c, 'SSH', undefined, {}, 'AUTHENTICATION');
+  const ssh = buildEvent(c, 'connection_closed', T0 + 10_000_000);
+  assert.equal(ssh.state, 'AUTHENTICATION');
+  assert.ok(!('dpi_details' in ssh), 'empty details are omitted');
+  assert.ok(!('dpi_domain' in ssh));
+});
+
+test('connection_closed for UDP, ICMP and ARP: no TCP analytics; no ports or service without ports', () => {
+  const u = conn(IpProto.UDP, 40_000, 53, 6);
+  u.lastSeenMicros = T0 + 1_000_000;
+  withApp(u, 'DNS', 'example.org', { dns_queries: ['example.org'] }, 'DNS_RESPONSE');
+  const e = buildEvent(u, 'connection_closed', T0 + 40_000_000);
+  assert.deepEqual(Object.keys(e), [
+    ...BASE_KEYS, 'service_name', 'dpi_protocol', 'dpi_domain',
+    'bytes_sent', 'bytes_received', 'duration_secs', 'packets_sent', 'packets_received', 'state', 'dpi_details',
+  ]);
+  assert.deepEqual([e.protocol, e.source_ip, e.destination_ip, e.state, e.duration_secs], ['UDP', '2001:db8::100', '2606:2800:220:1::1', 'DNS_RESPONSE', 1]);
+
+  const plain = conn(IpProto.UDP, 40_001, 40_002);
+  plain.lastSeenMicros = T0;
+  assert.equal(buildEvent(plain, 'connection_closed', T0 + 20_000_000).state, 'UDP_IDLE');
+  assert.equal(buildEvent(plain, 'connection_closed', T0 + 50_000_000).state, 'UDP_STALE');
+
+  // ICMP rows keep the echo id in the port fields internally; events show 0 and no service.
+  const ping = conn(IpProto.ICMP, 443, 443);
+  ping.lastOp = LastOp.ECHO_REPLY;
+  const p = buildEvent(ping, 'connection_closed', T0);
+  assert.deepEqual([p.protocol, p.source_port, p.destination_port, p.state], ['ICMP', 0, 0, 'ECHO_REPLY']);
+  assert.ok(!('service_name' in p));
+  assert.ok(!Object.keys(p).some((k) => k.startsWith('tcp_')));
+  const ping6 = conn(IpProto.ICMPV6, 7, 7, 6);
+  assert.equal(buildEvent(ping6, 'new_connection', T0).protocol, 'ICMPv6');
+
+  const arp = conn(ARP_PROTO, 0, 0);
+  arp.lastOp = LastOp.ARP_REQUEST;
+  const a = buildEvent(arp, 'connection_closed', T0);
+  assert.deepEqual([a.protocol, a.source_port, a.state], ['ARP', 0, 'ARP_REQUEST']);
+  assert.ok(!Object.keys(a).some((k) => k.startsWith('tcp_')));
+
+  const igmp = conn(IpProto.IGMP, 0, 0);
+  assert.deepEqual([buildEvent(igmp, 'connection_closed', T0).protocol, buildEvent(igmp, 'connection_closed', T0).state], ['IGMP', 'ACTIVE']);
+});
