@@ -48,4 +48,4 @@ export function newAppInfo(protocol: AppProtocol): AppInfo {
 /** Longest string we keep from the wire (banners, names, paths). */
 export const MAX_WIRE_STRING = 256;
 /** Most entries kept in a list detail such as dns_queries. */
-export const MAX_LIST_ENTRIES = 16;
+export const MAX_LIST_ENTRIES = 32;

@@ -11,17 +11,22 @@ class FlowState implements FlowInspection {
   app: AppInfo | null = null;
   done = false;
   session: ClassifierSession | null = null;
-  /** Bit i set = classifier i rejected this flow. */
-  rejected = 0;
+  /** Bit i set = classifier i was already tried on this flow (and is not tried again). */
+  tried = 0;
   unclaimed = 0;
 }
 
 export class DpiEngine implements PayloadInspector {
   private readonly classifiers: readonly Classifier[];
+  /** Indexes into `classifiers` of those that take TCP / UDP, so a claim only asks the relevant ones. */
+  private readonly tcp: number[];
+  private readonly udp: number[];
 
   constructor(classifiers: readonly Classifier[]) {
     if (classifiers.length > 30) throw new Error('at most 30 classifiers');
     this.classifiers = classifiers;
+    this.tcp = classifiers.flatMap((c, i) => ((c.transports & Transport.TCP) !== 0 ? [i] : []));
+    this.udp = classifiers.flatMap((c, i) => ((c.transports & Transport.UDP) !== 0 ? [i] : []));
   }
 
   begin(): FlowInspection {
@@ -53,12 +58,13 @@ export class DpiEngine implements PayloadInspector {
 
   /** Choose the classifier with the best score for this payload (content beats port). */
   private claim(st: FlowState, buf: Uint8Array, off: number, len: number, ctx: DpiContext): boolean {
-    const bit = ctx.transport === 6 ? Transport.TCP : ctx.transport === 17 ? Transport.UDP : 0;
+    const indexes = ctx.transport === 6 ? this.tcp : ctx.transport === 17 ? this.udp : [];
     let best = -1;
     let bestScore: number = Score.NO;
     const list = this.classifiers;
-    for (let i = 0; i < list.length; i++) {
-      if ((list[i]!.transports & bit) === 0 || (st.rejected & (1 << i)) !== 0) continue;
+    for (let k = 0; k < indexes.length; k++) {
+      const i = indexes[k]!;
+      if ((st.tried & (1 << i)) !== 0) continue;
       const score = list[i]!.detect(buf, off, len, ctx);
       if (score > bestScore) {
         bestScore = score;
@@ -70,7 +76,7 @@ export class DpiEngine implements PayloadInspector {
       if (++st.unclaimed >= MAX_UNCLAIMED_PAYLOADS) st.done = true;
       return false;
     }
-    st.rejected |= 1 << best;
+    st.tried |= 1 << best;
     st.session = list[best]!.start();
     return true;
   }
