@@ -105,16 +105,7 @@ export class ConnectionTable {
     if (c === undefined) c = this.create(v, proto, sp, dp, srcIsA, now);
 
     const fromLocal = srcIsA === c.localIsA;
-    const bytes = v.linkHeaderLength + v.ipTotalLength;
-    if (fromLocal) {
-      c.bytesSent += bytes;
-      c.packetsSent++;
-    } else {
-      c.bytesReceived += bytes;
-      c.packetsReceived++;
-    }
-    if (now > c.lastSeenMicros) c.lastSeenMicros = now;
-    this.deadlines[c.slot] = 0;
+    this.count(c, fromLocal, v.linkHeaderLength + v.ipTotalLength, now);
 
     if (proto === IpProto.TCP) {
       const space = v.payloadWireLength + ((flags & TcpFlag.SYN) !== 0 ? 1 : 0) + ((flags & TcpFlag.FIN) !== 0 ? 1 : 0);
@@ -145,6 +136,19 @@ export class ConnectionTable {
       }
     }
     return Skip.OK;
+  }
+
+  /** Adds one packet to a connection's counters and marks it for re-evaluation at the next sweep. */
+  private count(c: Connection, fromLocal: boolean, bytes: number, now: number): void {
+    if (fromLocal) {
+      c.bytesSent += bytes;
+      c.packetsSent++;
+    } else {
+      c.bytesReceived += bytes;
+      c.packetsReceived++;
+    }
+    if (now > c.lastSeenMicros) c.lastSeenMicros = now;
+    this.deadlines[c.slot] = 0;
   }
 
   /** Once per tick: remove connections idle past their timeout, then update every rate. */
@@ -247,17 +251,9 @@ export class ConnectionTable {
   private ingestLaterFragment(v: PacketView, now: number): number {
     const c = this.fragments.get(this.fragmentKey(v));
     if (c === undefined || c.slot < 0) return Skip.UNMATCHED_FRAGMENT;
-    const bytes = v.linkHeaderLength + v.ipTotalLength;
     // Same source address as the connection's local side means the fragment was sent by us.
-    if (formatAddress(v.src0, v.src1, v.src2, v.src3) === c.localAddr) {
-      c.bytesSent += bytes;
-      c.packetsSent++;
-    } else {
-      c.bytesReceived += bytes;
-      c.packetsReceived++;
-    }
-    if (now > c.lastSeenMicros) c.lastSeenMicros = now;
-    this.deadlines[c.slot] = 0;
+    const fromLocal = formatAddress(v.src0, v.src1, v.src2, v.src3) === c.localAddr;
+    this.count(c, fromLocal, v.linkHeaderLength + v.ipTotalLength, now);
     return Skip.OK;
   }
 }
