@@ -3,10 +3,11 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { CORPUS } from './support/corpus.js';
-import { readJsonl, runCli } from './support/cli.js';
+import { CLI_PATH, readJsonl, runCli } from './support/cli.js';
 
 const pcap = (id: string): string => path.join(CORPUS, 'pcap', id);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rustnet-cli-'));
@@ -148,4 +149,11 @@ test('--log-level writes logs/rustnet_<time>.log (0600 in a 0700 folder); no log
 test('--no-dpi leaves out DPI fields', async () => {
   const off = await runCli(['--read', pcap('zeek__http__get.pcap'), '--no-tui', '--no-dpi']);
   assert.doesNotMatch(off.stdout, /dpi_/);
+});
+
+test('a reader that goes away (closed pipe) is reported once; the replay still finishes', () => {
+  const r = spawnSync('bash', ['-c', `node ${CLI_PATH} --read ${pcap('ndpi__sites.pcapng')} --no-tui | head -c 10 >/dev/null; echo "status=\${PIPESTATUS[0]}" >&2`], { encoding: 'utf8' });
+  assert.match(r.stderr, /status=0/);
+  assert.equal(r.stderr.split('\n').filter((l) => /JSON log write failed \(EPIPE\)/.test(l)).length, 1);
+  assert.match(r.stderr, /699 frames, 699 decoded/);
 });
