@@ -157,3 +157,12 @@ test('a reader that goes away (closed pipe) is reported once; the replay still f
   assert.equal(r.stderr.split('\n').filter((l) => /JSON log write failed \(EPIPE\)/.test(l)).length, 1);
   assert.match(r.stderr, /699 frames, 699 decoded/);
 });
+
+test('without capture privileges: one line saying how to grant them, exit 2', async () => {
+  // An unprivileged user (nobody) with no capabilities, as a user who forgot sudo.
+  const r = await runCli(['--no-tui', '-i', 'lo'], { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], cwd: tmp });
+  assert.equal(r.code, 2, r.stderr);
+  assertOneLineError(r.stderr);
+  assert.match(r.stderr, /sudo/);
+  assert.match(r.stderr, /setcap cap_net_raw,cap_net_admin=eip/);
+});
