@@ -4,7 +4,6 @@
 import * as fs from 'node:fs';
 import { CaptureFileReader } from './capture/capture-file.js';
 import { filterCaptureFile, type FilteredFile } from './capture/filtered-file.js';
-import { LiveSource, listDevices } from './capture/live-source.js';
 import { parseArgs, type Config } from './cli.js';
 import { RustnetError } from './core/errors.js';
 import type { EventSink } from './core/event-sink.js';
@@ -13,9 +12,8 @@ import { defaultClassifiers } from './dpi/default-classifiers.js';
 import { readDefaultRouteInterface } from './host/default-route.js';
 import { LocalAddresses } from './host/local-addresses.js';
 import { JsonEventLog } from './output/json-event-log.js';
-import { openLogger } from './output/logger.js';
+import { openLogger, type DiagnosticLog } from './output/logger.js';
 import { Monitor, type MonitorOptions } from './pipeline/monitor.js';
-import type { Logger } from 'pino';
 
 /** Frames replayed between yields to the event loop (so signals are seen during long replays). */
 const REPLAY_BATCH = 65536;
@@ -48,7 +46,7 @@ function monitorOptions(config: Config, live: boolean, local: LocalAddresses | n
   };
 }
 
-async function replay(config: Config, file: string, openSink: () => EventSink, log: Logger): Promise<number> {
+async function replay(config: Config, file: string, openSink: () => EventSink, log: DiagnosticLog): Promise<number> {
   let filtered: FilteredFile | null = null;
   let path = file;
   if (config.bpfFilter !== '') {
@@ -97,7 +95,7 @@ async function replay(config: Config, file: string, openSink: () => EventSink, l
   return 0;
 }
 
-function pickInterface(config: Config): string {
+function pickInterface(config: Config, listDevices: () => { name: string; flags?: string; addresses: unknown[] }[]): string {
   if (config.interface !== undefined) return config.interface;
   const viaRoute = readDefaultRouteInterface();
   if (viaRoute !== null) return viaRoute;
@@ -107,8 +105,10 @@ function pickInterface(config: Config): string {
   throw new RustnetError('BAD_INTERFACE', `no default route and no usable interface found; choose one with -i (available: ${listDevices().map((d) => d.name).join(', ')})`);
 }
 
-async function live(config: Config, openSink: () => EventSink, log: Logger): Promise<number> {
-  const device = pickInterface(config);
+async function live(config: Config, openSink: () => EventSink, log: DiagnosticLog): Promise<number> {
+  // The libpcap binding loads only for live capture.
+  const { LiveSource, listDevices } = await import('./capture/live-source.js');
+  const device = pickInterface(config, listDevices);
   const source = new LiveSource({ device, filter: config.bpfFilter, bufferBytes: config.bufferSizeMb * 1024 * 1024 });
   const linkType = source.open();
   const sink = openSink();
@@ -148,7 +148,7 @@ export async function main(argv: string[]): Promise<number> {
   if (config.read !== undefined && !fs.existsSync(config.read)) {
     throw new RustnetError('FILE_NOT_FOUND', `cannot read ${config.read}: no such file`);
   }
-  const { logger, file } = openLogger(config.logLevel);
+  const { logger, file } = await openLogger(config.logLevel);
   if (file !== undefined) logger.info({ config }, 'rustnet-ts starting');
   let sink: EventSink | null = null;
   const openSink = (): EventSink => {
@@ -170,7 +170,7 @@ export async function main(argv: string[]): Promise<number> {
     return config.read !== undefined ? await replay(config, config.read, openSink, logger) : await live(config, openSink, logger);
   } finally {
     (sink as EventSink | null)?.close();
-    logger.flush?.();
+    logger.flush();
   }
 }
 

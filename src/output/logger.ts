@@ -2,7 +2,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger, pino as pinoFn } from 'pino';
 import { RustnetError } from '../core/errors.js';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -13,15 +13,35 @@ function stamp(d: Date): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}_${p(d.getHours())}-${p(d.getMinutes())}-${p(d.getSeconds())}`;
 }
 
+/** The part of pino's logger the monitor uses; a silent stand-in serves when logging is off. */
+export interface DiagnosticLog {
+  error(msg: string): void;
+  info(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+  isLevelEnabled(level: string): boolean;
+  flush(): void;
+}
+
+const SILENT: DiagnosticLog = {
+  error: () => {},
+  info: () => {},
+  debug: () => {},
+  isLevelEnabled: () => false,
+  flush: () => {},
+};
+
 export interface OpenedLogger {
-  logger: Logger;
+  logger: DiagnosticLog;
   /** The file written, or undefined when logging is off. */
   file: string | undefined;
 }
 
-/** Creates the session log (folder 0700, file 0600) or a silent logger when `level` is undefined. */
-export function openLogger(level: LogLevel | undefined, dir = 'logs', now = new Date()): OpenedLogger {
-  if (level === undefined) return { logger: pino({ level: 'silent' }), file: undefined };
+/**
+ * Creates the session log (folder 0700, file 0600), or a silent stand-in when `level` is undefined.
+ * pino is loaded only when logging is on: it is a noticeable part of start-up time.
+ */
+export async function openLogger(level: LogLevel | undefined, dir = 'logs', now = new Date()): Promise<OpenedLogger> {
+  if (level === undefined) return { logger: SILENT, file: undefined };
   const file = path.join(dir, `rustnet_${stamp(now)}.log`);
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -30,6 +50,17 @@ export function openLogger(level: LogLevel | undefined, dir = 'logs', now = new 
     throw new RustnetError('OUTPUT', `cannot create log file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   // A synchronous destination: nothing is lost when the process exits right after logging.
+  const { pino } = (await import('pino')) as { pino: typeof pinoFn };
   const dest = pino.destination({ dest: file, sync: true, append: true });
-  return { logger: pino({ level }, dest), file };
+  const logger = pino({ level }, dest);
+  return { logger: { ...bind(logger), flush: () => logger.flush() }, file };
+}
+
+function bind(logger: Logger<never>): Omit<DiagnosticLog, 'flush'> {
+  return {
+    error: (msg) => logger.error(msg),
+    info: (obj, msg) => logger.info(obj, msg),
+    debug: (obj, msg) => logger.debug(obj, msg),
+    isLevelEnabled: (level) => logger.isLevelEnabled(level),
+  };
 }
