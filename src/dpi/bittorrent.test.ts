@@ -7,27 +7,14 @@ import type { AppInfo } from '../core/app-info.js';
 import type { DpiContext } from '../core/dpi-port.js';
 import { Score, Verdict } from './classifier.js';
 import { bittorrentClassifier } from './bittorrent.js';
+import { classifyOnce, flowCtx, mutated, prng, randomBytes } from '../../test/support/dpi.js';
 
 function ctxOf(transport: number, srcPort = 51413, dstPort = 6881): DpiContext {
-  return { transport, fromClient: true, srcPort, dstPort, seq: 1000, tsMicros: 0 };
+  return flowCtx(transport, srcPort, dstPort, true, 1000);
 }
 
 function run(bytes: Uint8Array, ctx: DpiContext): { score: number; verdict: number; app: AppInfo | null } {
-  const score = bittorrentClassifier.detect(bytes, 0, bytes.length, ctx);
-  const s = bittorrentClassifier.start();
-  const verdict = s.feed(bytes, 0, bytes.length, ctx);
-  return { score, verdict, app: s.app };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return classifyOnce(bittorrentClassifier, bytes, ctx);
 }
 
 const latin1 = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1'));
@@ -103,17 +90,10 @@ test('every prefix, mutations and random buffers: never throw, nothing invented'
       if (transport === 17) assert.equal(r.app, null, `prefix ${n}`);
     }
   }
-  const rnd = mulberry32(6881);
+  const rnd = prng(6881);
   let claims = 0;
   for (let i = 0; i < 8000; i++) {
-    let b: Uint8Array;
-    if (i % 2 === 0) {
-      b = [HANDSHAKE, PING, PONG, ERROR, CONNECT][i % 5]!.slice();
-      for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
-    } else {
-      b = new Uint8Array(Math.floor(rnd() * 200));
-      for (let k = 0; k < b.length; k++) b[k] = Math.floor(rnd() * 256);
-    }
+    const b = i % 2 === 0 ? mutated([HANDSHAKE, PING, PONG, ERROR, CONNECT][i % 5]!, rnd, 4) : randomBytes(rnd, 200);
     const r = run(b, ctxOf(rnd() < 0.5 ? 6 : 17));
     if (i % 2 === 1 && r.score !== Score.NO) claims++;
     if (r.app !== null) assert.ok(['handshake', 'dht', 'tracker'].includes(String(r.app.details.bittorrent_type)), 'type');

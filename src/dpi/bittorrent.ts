@@ -1,14 +1,7 @@
 // BitTorrent classifier: peer wire handshake over TCP (BEP 3), DHT KRPC (BEP 5) and tracker connect (BEP 15) over UDP.
 
 import { newAppInfo, type AppInfo } from '../core/app-info.js';
-import {
-  Score,
-  Transport,
-  Verdict,
-  type Classifier,
-  type ClassifierSession,
-  type DpiContext,
-} from './classifier.js';
+import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 
 const TRANSPORT_TCP = 6;
 

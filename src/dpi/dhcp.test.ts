@@ -7,27 +7,14 @@ import { MAX_WIRE_STRING, type AppInfo } from '../core/app-info.js';
 import type { DpiContext } from '../core/dpi-port.js';
 import { Score, Verdict } from './classifier.js';
 import { dhcpClassifier } from './dhcp.js';
+import { classifyOnce, flowCtx, mutated, prng, randomBytes } from '../../test/support/dpi.js';
 
 function ctxOf(srcPort: number, dstPort: number): DpiContext {
-  return { transport: 17, fromClient: true, srcPort, dstPort, seq: 0, tsMicros: 0 };
+  return flowCtx(17, srcPort, dstPort);
 }
 
 function run(bytes: Uint8Array, ctx: DpiContext): { score: number; verdict: number; app: AppInfo | null } {
-  const score = dhcpClassifier.detect(bytes, 0, bytes.length, ctx);
-  const s = dhcpClassifier.start();
-  const verdict = s.feed(bytes, 0, bytes.length, ctx);
-  return { score, verdict, app: s.app };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return classifyOnce(dhcpClassifier, bytes, ctx);
 }
 
 /** Hex with "zN" tokens standing for N zero bytes (BOOTP is mostly zero padding). */
@@ -174,19 +161,12 @@ test('every prefix, mutations and random buffers: never throw, nothing invented'
       for (const [k, v] of Object.entries(r.app.details)) assert.equal(v, full.details[k], `prefix ${n} ${k}`);
     }
   }
-  const rnd = mulberry32(67);
+  const rnd = prng(67);
   const ports = [67, 68, 546, 547, 40000];
   let offPort = 0;
   for (let i = 0; i < 6000; i++) {
-    let b: Uint8Array;
-    if (i % 2 === 0) {
-      b = reals[i % reals.length]![0].slice();
-      for (let k = 0; k < 1 + Math.floor(rnd() * 6); k++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
-      if (rnd() < 0.3) b = b.subarray(0, Math.floor(rnd() * b.length));
-    } else {
-      b = new Uint8Array(Math.floor(rnd() * 400));
-      for (let k = 0; k < b.length; k++) b[k] = Math.floor(rnd() * 256);
-    }
+    let b = i % 2 === 0 ? mutated(reals[i % reals.length]![0], rnd, 6) : randomBytes(rnd, 400);
+    if (i % 2 === 0 && rnd() < 0.3) b = b.subarray(0, Math.floor(rnd() * b.length));
     const sp = ports[Math.floor(rnd() * ports.length)]!;
     const dp = ports[Math.floor(rnd() * ports.length)]!;
     const r = run(b, ctxOf(sp, dp));

@@ -1,14 +1,7 @@
 // DHCP classifier: BOOTP/DHCPv4 message type and client host name (RFC 2131/2132), DHCPv6 on 546/547 (RFC 8415).
 
 import { MAX_WIRE_STRING, newAppInfo, type AppInfo } from '../core/app-info.js';
-import {
-  Score,
-  Transport,
-  Verdict,
-  type Classifier,
-  type ClassifierSession,
-  type DpiContext,
-} from './classifier.js';
+import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 
 const PORT_SERVER = 67;
 const PORT_CLIENT = 68;

@@ -2,13 +2,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { MAX_LIST_ENTRIES, MAX_WIRE_STRING, type AppInfo } from '../core/app-info.js';
 import type { DpiContext } from '../core/dpi-port.js';
 import { Score, Verdict, type Classifier } from './classifier.js';
-import { DpiEngine } from './engine.js';
 import { dnsClassifier } from './dns.js';
 import { ntpClassifier } from './ntp.js';
 import { dhcpClassifier } from './dhcp.js';
@@ -17,223 +16,17 @@ import { stunClassifier } from './stun.js';
 import { netbiosClassifier } from './netbios.js';
 import { snmpClassifier } from './snmp.js';
 import { bittorrentClassifier } from './bittorrent.js';
+import { CORPUS, PCAP_CLASSIC, oracle, summary, type Row } from '../../test/support/corpus.js';
+import { classifyOnce, flowCtx, inspectFlows, prng, readPayloads, type InspectedFlow, type Payload } from '../../test/support/dpi.js';
 
-const CORPUS = '/work/shared/corpus';
-const PCAPS = join(CORPUS, 'pcap-classic');
 const ORACLE = join(CORPUS, 'oracle');
-const haveCorpus = existsSync(PCAPS);
-
-// ---------------------------------------------------------------------------------------------
-// A tiny classic-pcap reader: enough link types and IP to pull out TCP/UDP payloads.
-// ---------------------------------------------------------------------------------------------
-
-interface Segment {
-  frame: number;
-  transport: number;
-  src: string;
-  sport: number;
-  dst: string;
-  dport: number;
-  seq: number;
-  payload: Uint8Array;
-}
-
-function readPcap(path: string): Segment[] {
-  const d = new Uint8Array(readFileSync(path));
-  const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
-  const magic = dv.getUint32(0, true);
-  const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
-  const linkType = dv.getUint32(20, le) & 0xffff;
-  const out: Segment[] = [];
-  const fragments = new Map<string, Fragments>();
-  let o = 24;
-  let frame = 0;
-  while (o + 16 <= d.length) {
-    const incl = dv.getUint32(o + 8, le);
-    const start = o + 16;
-    o = start + incl;
-    frame++;
-    if (o > d.length) break;
-    const ip = ipStart(d, dv, start, o, linkType);
-    if (ip < 0) continue;
-    const seg = transportOf(d, dv, ip, o, fragments);
-    if (seg !== null) out.push({ ...seg, frame });
-  }
-  return out;
-}
-
-/** IP fragments of one datagram; like tshark, the datagram counts on the frame that completes it. */
-interface Fragments {
-  proto: number;
-  src: string;
-  dst: string;
-  parts: Array<{ at: number; data: Uint8Array }>;
-  total: number;
-}
-
-function reassemble(
-  table: Map<string, Fragments>, key: string, proto: number, src: string, dst: string,
-  at: number, more: boolean, data: Uint8Array,
-): Uint8Array | null {
-  let f = table.get(key);
-  if (f === undefined) {
-    f = { proto, src, dst, parts: [], total: -1 };
-    table.set(key, f);
-  }
-  f.parts.push({ at, data });
-  if (!more) f.total = at + data.length;
-  if (f.total < 0) return null;
-  const whole = new Uint8Array(f.total);
-  let covered = 0;
-  for (const part of [...f.parts].sort((x, y) => x.at - y.at)) {
-    if (part.at > covered) return null;
-    whole.set(part.data.subarray(0, Math.max(0, Math.min(part.data.length, f.total - part.at))), part.at);
-    covered = Math.max(covered, part.at + part.data.length);
-  }
-  if (covered < f.total) return null;
-  table.delete(key);
-  return whole;
-}
-
-function ipStart(d: Uint8Array, dv: DataView, s: number, e: number, linkType: number): number {
-  switch (linkType) {
-    case 1: {
-      let p = s + 12;
-      while (p + 2 <= e && (dv.getUint16(p) === 0x8100 || dv.getUint16(p) === 0x88a8)) p += 4;
-      return p + 2 <= e && (dv.getUint16(p) === 0x0800 || dv.getUint16(p) === 0x86dd) ? p + 2 : -1;
-    }
-    case 0:
-      return s + 4;
-    case 12:
-    case 101:
-    case 228:
-    case 229:
-      return s;
-    case 113:
-      return s + 16;
-    case 276:
-      return s + 20;
-    case 258: {
-      const hl = dv.getUint32(s, true);
-      return ipStart(d, dv, s + hl, e, dv.getUint32(s + 4, true));
-    }
-    default:
-      return -1;
-  }
-}
-
-function transportOf(
-  d: Uint8Array, dv: DataView, ip: number, e: number, fragments: Map<string, Fragments>,
-): Omit<Segment, 'frame'> | null {
-  if (ip >= e) return null;
-  const version = d[ip]! >> 4;
-  let proto: number;
-  let p: number;
-  let end: number;
-  let src: string;
-  let dst: string;
-  let body: Uint8Array;
-  if (version === 4) {
-    proto = d[ip + 9]!;
-    p = ip + (d[ip]! & 15) * 4;
-    end = Math.min(e, ip + dv.getUint16(ip + 2));
-    src = Array.from(d.subarray(ip + 12, ip + 16)).join('.');
-    dst = Array.from(d.subarray(ip + 16, ip + 20)).join('.');
-    body = d.subarray(p, end);
-    const frag = dv.getUint16(ip + 6);
-    if ((frag & 0x3fff) !== 0) {
-      const key = `4|${src}|${dst}|${dv.getUint16(ip + 4)}|${proto}`;
-      const whole = reassemble(fragments, key, proto, src, dst, (frag & 0x1fff) * 8, (frag & 0x2000) !== 0, body.slice());
-      if (whole === null) return null;
-      body = whole;
-    }
-  } else if (version === 6) {
-    proto = d[ip + 6]!;
-    p = ip + 40;
-    end = Math.min(e, p + dv.getUint16(ip + 4));
-    src = Buffer.from(d.subarray(ip + 8, ip + 24)).toString('hex');
-    dst = Buffer.from(d.subarray(ip + 24, ip + 40)).toString('hex');
-    let fragAt = -1;
-    let more = false;
-    let fragId = 0;
-    while (proto === 0 || proto === 43 || proto === 60 || proto === 44) {
-      if (proto === 44) {
-        const v = dv.getUint16(p + 2);
-        fragAt = v & 0xfff8;
-        more = (v & 1) !== 0;
-        fragId = dv.getUint32(p + 4);
-        proto = d[p]!;
-        p += 8;
-        continue;
-      }
-      proto = d[p]!;
-      p += (d[p + 1]! + 1) * 8;
-    }
-    body = d.subarray(p, end);
-    if (fragAt >= 0) {
-      const whole = reassemble(fragments, `6|${src}|${dst}|${fragId}`, proto, src, dst, fragAt, more, body.slice());
-      if (whole === null) return null;
-      body = whole;
-    }
-  } else {
-    return null;
-  }
-  const bv = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  if (proto === 17 && body.length >= 8) {
-    return { transport: 17, src, sport: bv.getUint16(0), dst, dport: bv.getUint16(2), seq: 0, payload: body.slice(8) };
-  }
-  if (proto === 6 && body.length >= 20) {
-    const hl = (body[12]! >> 4) * 4;
-    return {
-      transport: 6, src, sport: bv.getUint16(0), dst, dport: bv.getUint16(2),
-      seq: bv.getUint32(4), payload: body.slice(hl),
-    };
-  }
-  return null;
-}
-
-interface FlowResult {
-  key: string;
-  app: AppInfo | null;
-  frames: number[];
-  transport: number;
-  ports: [number, number];
-}
+const haveCorpus = existsSync(PCAP_CLASSIC);
 
 /** Runs every payload of a capture through a DpiEngine (only the DNS classifier unless told), per flow. */
 function runCapture(
-  segments: Segment[], classifiers: readonly Classifier[] = [dnsClassifier],
-): { flows: Map<string, FlowResult>; frameFlow: Map<number, string> } {
-  const engine = new DpiEngine(classifiers);
-  const state = new Map<string, { insp: ReturnType<DpiEngine['begin']>; first: string; res: FlowResult }>();
-  const flows = new Map<string, FlowResult>();
-  const frameFlow = new Map<number, string>();
-  for (const s of segments) {
-    const a = `${s.src}|${s.sport}`;
-    const b = `${s.dst}|${s.dport}`;
-    const key = `${s.transport}|${a < b ? a + '|' + b : b + '|' + a}`;
-    let st = state.get(key);
-    if (st === undefined) {
-      const res: FlowResult = { key, app: null, frames: [], transport: s.transport, ports: [s.sport, s.dport] };
-      st = { insp: engine.begin(), first: a, res };
-      state.set(key, st);
-      flows.set(key, res);
-    }
-    frameFlow.set(s.frame, key);
-    if (s.payload.length === 0) continue;
-    st.res.frames.push(s.frame);
-    const ctx: DpiContext = {
-      transport: s.transport, fromClient: a === st.first, srcPort: s.sport, dstPort: s.dport,
-      seq: s.seq, tsMicros: 0,
-    };
-    // Hand a buffer with junk around the payload, as a capture buffer would be.
-    const buf = new Uint8Array(s.payload.length + 7).fill(0xee);
-    buf.set(s.payload, 3);
-    engine.inspect(st.insp, buf, 3, s.payload.length, ctx);
-    buf.fill(0x55); // the classifier must have copied what it kept
-    st.res.app = st.insp.app;
-  }
-  return { flows, frameFlow };
+  payloads: Payload[], classifiers: readonly Classifier[] = [dnsClassifier],
+): { flows: Map<string, InspectedFlow>; frameFlow: Map<number, string> } {
+  return inspectFlows(payloads, classifiers);
 }
 
 interface DnsRow {
@@ -246,44 +39,26 @@ interface DnsRow {
 }
 
 function readDnsTsv(id: string): DnsRow[] {
-  const path = join(ORACLE, id, 'dns.tsv');
-  if (!existsSync(path)) return [];
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0);
-  const head = lines[0]!.split('\t');
-  const col = (name: string): number => head.indexOf(name);
-  const rows: DnsRow[] = [];
-  for (const line of lines.slice(1)) {
-    const f = line.split('\t');
-    if (f[col('inside_icmp_error')] === '1') continue;
-    const list = (name: string): string[] => (f[col(name)] ?? '').split(',').filter((x) => x.length > 0);
-    rows.push({
-      frame: Number(f[col('frame')]),
-      app: f[col('app')]!,
-      isResponse: f[col('is_response')] === '1',
-      rcode: Number(f[col('rcode')] || '0'),
-      queries: list('qry_name'),
-      answers: [...list('a'), ...list('aaaa'), ...list('ptr'), ...list('cname')],
-    });
-  }
-  return rows;
+  const list = (r: Row, name: string): string[] => (r[name] ?? '').split(',').filter((x) => x.length > 0);
+  return oracle(id, 'dns.tsv').filter((r) => r.inside_icmp_error !== '1').map((r) => ({
+    frame: Number(r.frame),
+    app: r.app!,
+    isResponse: r.is_response === '1',
+    rcode: Number(r.rcode || '0'),
+    queries: list(r, 'qry_name'),
+    answers: [...list(r, 'a'), ...list(r, 'aaaa'), ...list(r, 'ptr'), ...list(r, 'cname')],
+  }));
 }
 
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 
-function ctxOf(transport: number, srcPort: number, dstPort: number, fromClient = true, seq = 0): DpiContext {
-  return { transport, fromClient, srcPort, dstPort, seq, tsMicros: 0 };
-}
-
 /** detect + start + feed one payload, as the engine does for the first payload of a flow. */
 function classifyOne(payload: Uint8Array, ctx: DpiContext): { score: number; verdict: number; app: AppInfo | null } {
-  const score = dnsClassifier.detect(payload, 0, payload.length, ctx);
-  const s = dnsClassifier.start();
-  const verdict = s.feed(payload, 0, payload.length, ctx);
-  return { score, verdict, app: s.app };
+  return classifyOnce(dnsClassifier, payload, ctx);
 }
 
-function udpPayloads(id: string, port: number): Segment[] {
-  return readPcap(join(PCAPS, id)).filter((s) => s.transport === 17 && (s.sport === port || s.dport === port));
+function udpPayloads(id: string, port: number): Payload[] {
+  return readPayloads(join(PCAP_CLASSIC, id)).filter((s) => s.transport === 17 && (s.sport === port || s.dport === port));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -330,17 +105,6 @@ function message(opts: { id?: number; flags: number; qd: number[][]; an?: Rr[]; 
 
 const question = (name: string, type = 1, cls = 1): number[] => [...nameBytes(name), type >> 8, type & 0xff, cls >> 8, cls & 0xff];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function assertBounded(app: AppInfo | null): void {
   if (app === null) return;
   for (const v of Object.values(app.details)) {
@@ -360,10 +124,12 @@ function assertBounded(app: AppInfo | null): void {
 /** tcpdump__dns_udp's response: two A answers, then the name servers' glue (A and AAAA) from the additional section. */
 const ANSWERS_WITH_GLUE = ['192.139.46.66', '198.199.88.104', '209.87.249.18', '2607:f0b0:f::babe:f00d', '97.107.133.15', '2600:3c03::f03c:91ff:fe96:e8ef'];
 
-test('tcpdump__dns_udp: A query and its response', { skip: !haveCorpus }, () => {
-  const { flows } = runCapture(readPcap(join(PCAPS, 'tcpdump__dns_udp.pcap')));
+/** The one flow of a www.tcpdump.org lookup capture: the query, then a response with glue. */
+function expectTcpdumpLookup(file: string, transport: number): void {
+  const { flows } = runCapture(readPayloads(join(PCAP_CLASSIC, file)));
   const apps = [...flows.values()].filter((f) => f.app !== null);
   assert.equal(apps.length, 1);
+  assert.equal(apps[0]!.transport, transport);
   const app = apps[0]!.app!;
   assert.equal(app.protocol, 'DNS');
   assert.equal(app.domain, 'www.tcpdump.org');
@@ -372,38 +138,32 @@ test('tcpdump__dns_udp: A query and its response', { skip: !haveCorpus }, () => 
   // The answer section holds the two A records; the AAAA records ride in the additional section.
   assert.deepEqual(app.details.dns_answers, ANSWERS_WITH_GLUE);
   assert.equal(app.details.dns_rcode, 'NOERROR');
+}
+
+test('tcpdump__dns_udp: A query and its response', { skip: !haveCorpus }, () => {
+  expectTcpdumpLookup('tcpdump__dns_udp.pcap', 17);
 });
 
 test('tcpdump__dns_udp: query alone gives DNS_QUERY, and detect is CONTENT on either port', { skip: !haveCorpus }, () => {
   const segs = udpPayloads('tcpdump__dns_udp.pcap', 53);
   const q = segs[0]!;
-  const r = classifyOne(q.payload, ctxOf(17, q.sport, q.dport));
+  const r = classifyOne(q.payload, flowCtx(17, q.sport, q.dport));
   assert.equal(r.score, Score.CONTENT);
   assert.equal(r.verdict, Verdict.MORE);
   assert.equal(r.app?.state, 'DNS_QUERY');
   assert.equal(r.app?.details.dns_rcode, undefined);
   // The same bytes on unrelated ports: the query is structurally complete (one question, EDNS OPT).
-  assert.equal(dnsClassifier.detect(q.payload, 0, q.payload.length, ctxOf(17, 40000, 40001)), Score.CONTENT);
+  assert.equal(dnsClassifier.detect(q.payload, 0, q.payload.length, flowCtx(17, 40000, 40001)), Score.CONTENT);
   const resp = segs[1]!.payload;
-  assert.equal(dnsClassifier.detect(resp, 0, resp.length, ctxOf(17, 40001, 40000)), Score.CONTENT);
+  assert.equal(dnsClassifier.detect(resp, 0, resp.length, flowCtx(17, 40001, 40000)), Score.CONTENT);
 });
 
 test('tcpdump__dns_tcp: DNS over TCP, length-prefixed', { skip: !haveCorpus }, () => {
-  const { flows } = runCapture(readPcap(join(PCAPS, 'tcpdump__dns_tcp.pcap')));
-  const apps = [...flows.values()].filter((f) => f.app !== null);
-  assert.equal(apps.length, 1);
-  assert.equal(apps[0]!.transport, 6);
-  const app = apps[0]!.app!;
-  assert.equal(app.protocol, 'DNS');
-  assert.equal(app.domain, 'www.tcpdump.org');
-  assert.equal(app.state, 'DNS_RESPONSE');
-  assert.deepEqual(app.details.dns_queries, ['www.tcpdump.org']);
-  assert.deepEqual(app.details.dns_answers, ANSWERS_WITH_GLUE);
-  assert.equal(app.details.dns_rcode, 'NOERROR');
+  expectTcpdumpLookup('tcpdump__dns_tcp.pcap', 6);
 });
 
 function tcpMessages(): { query: Uint8Array; response: Uint8Array } {
-  const segs = readPcap(join(PCAPS, 'tcpdump__dns_tcp.pcap')).filter((s) => s.payload.length > 0);
+  const segs = readPayloads(join(PCAP_CLASSIC, 'tcpdump__dns_tcp.pcap')).filter((s) => s.payload.length > 0);
   return { query: segs[0]!.payload, response: segs[1]!.payload };
 }
 
@@ -411,8 +171,8 @@ test('DNS over TCP: byte-at-a-time, split prefixes, several messages per segment
   const { query, response } = tcpMessages();
   const full = (() => {
     const s = dnsClassifier.start();
-    s.feed(query, 0, query.length, ctxOf(6, 33779, 53, true, 1000));
-    s.feed(response, 0, response.length, ctxOf(6, 53, 33779, false, 5000));
+    s.feed(query, 0, query.length, flowCtx(6, 33779, 53, true, 1000));
+    s.feed(response, 0, response.length, flowCtx(6, 53, 33779, false, 5000));
     return s.app!;
   })();
   // One byte per segment, both directions.
@@ -424,7 +184,7 @@ test('DNS over TCP: byte-at-a-time, split prefixes, several messages per segment
         const n = Math.min(cut, bytes.length - i);
         const chunk = new Uint8Array(n + 4).fill(0xaa);
         chunk.set(bytes.subarray(i, i + n), 2);
-        v = s.feed(chunk, 2, n, ctxOf(6, client ? 33779 : 53, client ? 53 : 33779, client, seq0 + i));
+        v = s.feed(chunk, 2, n, flowCtx(6, client ? 33779 : 53, client ? 53 : 33779, client, seq0 + i));
         assert.notEqual(v, Verdict.REJECT, `cut ${cut} at ${i}`);
         chunk.fill(0); // caller reuses its buffer
       }
@@ -434,33 +194,33 @@ test('DNS over TCP: byte-at-a-time, split prefixes, several messages per segment
   // Three responses back to back in one segment, the third split into the next one.
   const many = Buffer.concat([response, response, response]);
   const s = dnsClassifier.start();
-  s.feed(query, 0, query.length, ctxOf(6, 33779, 53, true, 1000));
+  s.feed(query, 0, query.length, flowCtx(6, 33779, 53, true, 1000));
   const split = response.length * 2 + 20;
-  s.feed(many, 0, split, ctxOf(6, 53, 33779, false, 5000));
-  s.feed(many, split, many.length - split, ctxOf(6, 53, 33779, false, 5000 + split));
+  s.feed(many, 0, split, flowCtx(6, 53, 33779, false, 5000));
+  s.feed(many, split, many.length - split, flowCtx(6, 53, 33779, false, 5000 + split));
   assert.deepEqual(s.app, full);
 });
 
 test('DNS over TCP: retransmissions are ignored, a gap resyncs on the next message start', { skip: !haveCorpus }, () => {
   const { query, response } = tcpMessages();
   const s = dnsClassifier.start();
-  s.feed(query, 0, query.length, ctxOf(6, 33779, 53, true, 1000));
-  s.feed(query, 0, query.length, ctxOf(6, 33779, 53, true, 1000)); // retransmitted
+  s.feed(query, 0, query.length, flowCtx(6, 33779, 53, true, 1000));
+  s.feed(query, 0, query.length, flowCtx(6, 33779, 53, true, 1000)); // retransmitted
   // Response: first half, then an overlapping retransmission of everything.
   const half = 50;
-  s.feed(response, 0, half, ctxOf(6, 53, 33779, false, 7000));
-  s.feed(response, 0, response.length, ctxOf(6, 53, 33779, false, 7000));
+  s.feed(response, 0, half, flowCtx(6, 53, 33779, false, 7000));
+  s.feed(response, 0, response.length, flowCtx(6, 53, 33779, false, 7000));
   assert.equal(s.app?.state, 'DNS_RESPONSE');
   assert.deepEqual(s.app?.details.dns_answers, ANSWERS_WITH_GLUE);
 
   // A lost segment in the middle of a message: the rest is skipped until a segment starts a message.
   const t = dnsClassifier.start();
-  t.feed(query, 0, query.length, ctxOf(6, 33779, 53, true, 1000));
-  t.feed(response, 0, 40, ctxOf(6, 53, 33779, false, 7000));
-  t.feed(response, 80, response.length - 80, ctxOf(6, 53, 33779, false, 7080)); // 40..80 lost
+  t.feed(query, 0, query.length, flowCtx(6, 33779, 53, true, 1000));
+  t.feed(response, 0, 40, flowCtx(6, 53, 33779, false, 7000));
+  t.feed(response, 80, response.length - 80, flowCtx(6, 53, 33779, false, 7080)); // 40..80 lost
   assert.equal(t.app?.state, 'DNS_QUERY');
   assert.equal(t.app?.details.dns_answers, undefined);
-  t.feed(response, 0, response.length, ctxOf(6, 53, 33779, false, 7000 + response.length));
+  t.feed(response, 0, response.length, flowCtx(6, 53, 33779, false, 7000 + response.length));
   assert.equal(t.app?.state, 'DNS_RESPONSE');
   assert.deepEqual(t.app?.details.dns_answers, ANSWERS_WITH_GLUE);
 });
@@ -481,11 +241,11 @@ test('DNS over TCP: a message larger than the 16 KiB buffer is parsed from its p
   stream[at + 1] = small.length & 0xff;
   stream.set(small, at + 2);
   const s = dnsClassifier.start();
-  assert.equal(dnsClassifier.detect(stream, 0, 1400, ctxOf(6, 53, 40000, false)), Score.CONTENT);
+  assert.equal(dnsClassifier.detect(stream, 0, 1400, flowCtx(6, 53, 40000, false)), Score.CONTENT);
   let v: number = Verdict.MORE;
   for (let i = 0; i < stream.length; i += 1400) {
     const n = Math.min(1400, stream.length - i);
-    v = s.feed(stream, i, n, ctxOf(6, 53, 40000, false, 100 + i));
+    v = s.feed(stream, i, n, flowCtx(6, 53, 40000, false, 100 + i));
   }
   assert.equal(v, Verdict.MORE);
   const d = s.app!.details;
@@ -495,7 +255,7 @@ test('DNS over TCP: a message larger than the 16 KiB buffer is parsed from its p
 });
 
 test('zeek__dns__mdns: mDNS over IPv4 and IPv6 with PTR and AAAA answers', { skip: !haveCorpus }, () => {
-  const { flows } = runCapture(readPcap(join(PCAPS, 'zeek__dns__mdns.pcap')));
+  const { flows } = runCapture(readPayloads(join(PCAP_CLASSIC, 'zeek__dns__mdns.pcap')));
   const claimed = [...flows.values()].filter((f) => f.app !== null);
   assert.equal(claimed.length, 2);
   const v4 = claimed.find((f) => f.key.includes('224.0.0.251'))!.app!;
@@ -522,7 +282,7 @@ test('zeek__dns__mdns: mDNS over IPv4 and IPv6 with PTR and AAAA answers', { ski
 test('zeek__dns-edns-ecs: all 85 messages recognised, names and answers match tshark', { skip: !haveCorpus }, () => {
   const rows = readDnsTsv('zeek__dns-edns-ecs.pcap');
   assert.equal(rows.length, 85);
-  const { flows, frameFlow } = runCapture(readPcap(join(PCAPS, 'zeek__dns-edns-ecs.pcap')));
+  const { flows, frameFlow } = runCapture(readPayloads(join(PCAP_CLASSIC, 'zeek__dns-edns-ecs.pcap')));
   for (const row of rows) {
     const flow = flows.get(frameFlow.get(row.frame)!);
     assert.ok(flow?.app, `frame ${row.frame} not recognised`);
@@ -536,10 +296,10 @@ test('zeek__dns-edns-ecs: all 85 messages recognised, names and answers match ts
 });
 
 test('ndpi__iphone and zeek__wikipedia: DNS, mDNS and LLMNR told apart; NXDOMAIN seen', { skip: !haveCorpus }, () => {
-  const iphone = runCapture(readPcap(join(PCAPS, 'ndpi__iphone.pcap')));
+  const iphone = runCapture(readPayloads(join(PCAP_CLASSIC, 'ndpi__iphone.pcap')));
   const protos = new Set([...iphone.flows.values()].map((f) => f.app?.protocol).filter((p) => p !== undefined));
   assert.deepEqual([...protos].sort(), ['DNS', 'mDNS']);
-  const wiki = runCapture(readPcap(join(PCAPS, 'zeek__wikipedia.pcap')));
+  const wiki = runCapture(readPayloads(join(PCAP_CLASSIC, 'zeek__wikipedia.pcap')));
   const wprotos = new Set([...wiki.flows.values()].map((f) => f.app?.protocol).filter((p) => p !== undefined));
   assert.deepEqual([...wprotos].sort(), ['DNS', 'LLMNR', 'mDNS']);
   const nx = [...wiki.flows.values()].filter((f) => f.app?.details.dns_rcode === 'NXDOMAIN');
@@ -552,10 +312,10 @@ test('ndpi__iphone and zeek__wikipedia: DNS, mDNS and LLMNR told apart; NXDOMAIN
 });
 
 test('ndpi__nfsv3: UDP that is not DNS is never claimed', { skip: !haveCorpus }, () => {
-  const segs = readPcap(join(PCAPS, 'ndpi__nfsv3.pcap'));
+  const segs = readPayloads(join(PCAP_CLASSIC, 'ndpi__nfsv3.pcap'));
   assert.ok(segs.filter((s) => s.transport === 17).length > 100, 'NFS over UDP present');
   for (const s of segs) {
-    const score = dnsClassifier.detect(s.payload, 0, s.payload.length, ctxOf(s.transport, s.sport, s.dport));
+    const score = dnsClassifier.detect(s.payload, 0, s.payload.length, flowCtx(s.transport, s.sport, s.dport));
     assert.equal(score, Score.NO, `frame ${s.frame}`);
   }
   const { flows } = runCapture(segs);
@@ -563,10 +323,10 @@ test('ndpi__nfsv3: UDP that is not DNS is never claimed', { skip: !haveCorpus },
 });
 
 test('corpus: no payload off the DNS ports is claimed (QUIC, GTP, NAT-PMP, Dropbox, HTTP, TLS…)', { skip: !haveCorpus }, () => {
-  for (const file of readdirSync(PCAPS)) {
-    for (const s of readPcap(join(PCAPS, file))) {
+  for (const file of readdirSync(PCAP_CLASSIC)) {
+    for (const s of readPayloads(join(PCAP_CLASSIC, file))) {
       if ([53, 5353, 5355].includes(s.sport) || [53, 5353, 5355].includes(s.dport)) continue;
-      const score = dnsClassifier.detect(s.payload, 0, s.payload.length, ctxOf(s.transport, s.sport, s.dport));
+      const score = dnsClassifier.detect(s.payload, 0, s.payload.length, flowCtx(s.transport, s.sport, s.dport));
       assert.equal(score, Score.NO, `${file} frame ${s.frame}`);
     }
   }
@@ -574,12 +334,12 @@ test('corpus: no payload off the DNS ports is claimed (QUIC, GTP, NAT-PMP, Dropb
 
 test('corpus: per flow, query names, answers, rcode, state and protocol agree with tshark', { skip: !haveCorpus }, () => {
   let checkedFiles = 0;
-  for (const file of readdirSync(PCAPS)) {
+  for (const file of readdirSync(PCAP_CLASSIC)) {
     const id = readdirSync(ORACLE).find((o) => o.replace(/\.pcapng$/, '.pcap') === file);
     if (id === undefined) continue;
     const rows = readDnsTsv(id);
-    const summary = JSON.parse(readFileSync(join(ORACLE, id, 'summary.json'), 'utf8')) as { dns_query_names: string[] };
-    const { flows, frameFlow } = runCapture(readPcap(join(PCAPS, file)));
+    const names = summary(id) as { dns_query_names: string[] };
+    const { flows, frameFlow } = runCapture(readPayloads(join(PCAP_CLASSIC, file)));
     // Expected per flow: tshark's rows for the frames we fed (IP fragments are not reassembled here).
     const byFlow = new Map<string, DnsRow[]>();
     for (const row of rows) {
@@ -623,8 +383,8 @@ test('corpus: per flow, query names, answers, rcode, state and protocol agree wi
     for (const f of flows.values()) if (f.app !== null) assert.ok(byFlow.has(f.key), `${file} extra ${f.key}`);
     // The union equals tshark's list, except names cut by the per-flow list bound.
     assert.deepEqual([...ours].sort(), [...expectedUnion].sort(), file);
-    for (const n of ours) assert.ok(summary.dns_query_names.includes(n), `${file}: ${n}`);
-    const missing = summary.dns_query_names.filter((n) => !ours.has(n));
+    for (const n of ours) assert.ok(names.dns_query_names.includes(n), `${file}: ${n}`);
+    const missing = names.dns_query_names.filter((n) => !ours.has(n));
     for (const n of missing) assert.ok(cut.has(n), `${file}: ${n} missing`);
     assert.deepEqual(missing, [], file);
     if (rows.length > 0) checkedFiles++;
@@ -657,7 +417,7 @@ test('answers: A, AAAA in RFC 5952 form, PTR and CNAME targets through compressi
       { name: [0xc0, 12], type: 1, rdata: [192, 0, 2] }, // A with a bad length: skipped
     ],
   });
-  const r = classifyOne(msg, ctxOf(17, 53, 40000, false));
+  const r = classifyOne(msg, flowCtx(17, 53, 40000, false));
   assert.equal(r.score, Score.CONTENT);
   assert.deepEqual(r.app?.details.dns_answers, [
     'cdn.example.com', '192.0.2.1', '2001:db8::1', '::1', '::', '2001:db8:0:1:1:1:1:1',
@@ -671,29 +431,29 @@ test('names: UTF-8 labels kept, control bytes and dots escaped, case-insensitive
     flags: 0x0000,
     qd: [question('Luca’s iMac._afpovertcp._tcp.local', 12), weird.concat([0, 1, 0, 1]), question('LUCA’S IMAC._AFPOVERTCP._TCP.LOCAL', 12)],
   });
-  const r = classifyOne(msg, ctxOf(17, 5353, 5353));
+  const r = classifyOne(msg, flowCtx(17, 5353, 5353));
   assert.equal(r.app?.protocol, 'mDNS');
   assert.deepEqual(r.app?.details.dns_queries, ['Luca’s iMac._afpovertcp._tcp.local', 'a\\.b.\\027[']);
   assert.equal(r.app?.state, 'DNS_QUERY');
   // Invalid UTF-8 falls back to byte escapes.
   const bad = message({ flags: 0, qd: [[2, 0xc3, 0x28, 0, 0, 1, 0, 1]] });
-  assert.deepEqual(classifyOne(bad, ctxOf(17, 40000, 53)).app?.details.dns_queries, ['\\195(']);
+  assert.deepEqual(classifyOne(bad, flowCtx(17, 40000, 53)).app?.details.dns_queries, ['\\195(']);
 });
 
 test('LLMNR and rcodes, including the extended rcode from EDNS OPT', () => {
   const llmnr = message({ flags: 0x0000, qd: [question('printer')] });
-  assert.equal(classifyOne(llmnr, ctxOf(17, 55000, 5355)).app?.protocol, 'LLMNR');
+  assert.equal(classifyOne(llmnr, flowCtx(17, 55000, 5355)).app?.protocol, 'LLMNR');
   const refused = message({ flags: 0x8185, qd: [question('x.example')] });
-  assert.equal(classifyOne(refused, ctxOf(17, 53, 40000)).app?.details.dns_rcode, 'REFUSED');
+  assert.equal(classifyOne(refused, flowCtx(17, 53, 40000)).app?.details.dns_rcode, 'REFUSED');
   const badvers = message({
     flags: 0x8180, qd: [question('x.example')],
     ar: [{ name: [0], type: 41, cls: 1232, rdata: [] }],
   });
   // TTL bytes of the builder are 00 00 0e 10: extended rcode 0. Patch the top TTL byte to 1.
   badvers[badvers.length - 6] = 1;
-  assert.equal(classifyOne(badvers, ctxOf(17, 53, 40000)).app?.details.dns_rcode, 'BADVERS');
+  assert.equal(classifyOne(badvers, flowCtx(17, 53, 40000)).app?.details.dns_rcode, 'BADVERS');
   const odd = message({ flags: 0x818c, qd: [question('x.example')] });
-  assert.equal(classifyOne(odd, ctxOf(17, 53, 40000)).app?.details.dns_rcode, 'RCODE12');
+  assert.equal(classifyOne(odd, flowCtx(17, 53, 40000)).app?.details.dns_rcode, 'RCODE12');
 });
 
 test('compression pointer loops, forward pointers, long labels and names are rejected', () => {
@@ -711,7 +471,7 @@ test('compression pointer loops, forward pointers, long labels and names are rej
   ];
   for (const [what, name] of cases) {
     const msg = message({ flags: 0x0100, qd: [[...name, 0, 1, 0, 1]] });
-    for (const ctx of [ctxOf(17, 40000, 53), ctxOf(17, 40000, 40001)]) {
+    for (const ctx of [flowCtx(17, 40000, 53), flowCtx(17, 40000, 40001)]) {
       const r = classifyOne(msg, ctx);
       assert.notEqual(r.score, Score.CONTENT, what);
       assert.equal(r.verdict, Verdict.REJECT, what);
@@ -726,7 +486,7 @@ test('compression pointer loops, forward pointers, long labels and names are rej
     at += qd[qd.length - 2]!.length;
   }
   const chain = message({ flags: 0x0000, qd });
-  const r = classifyOne(chain, ctxOf(17, 5353, 5353));
+  const r = classifyOne(chain, flowCtx(17, 5353, 5353));
   assert.equal(r.score, Score.CONTENT);
   assert.equal(r.app?.details.dns_queries?.length, MAX_LIST_ENTRIES);
   assert.equal(r.app?.details.dns_queries?.[2], 'c.b.a.example');
@@ -735,7 +495,7 @@ test('compression pointer loops, forward pointers, long labels and names are rej
     flags: 0x8180, qd: [question('q.example')],
     an: [{ name: [0xc0, 12], type: 12, rdata: [0xc0, 0x30] }, { name: [0xc0, 12], type: 1, rdata: [1, 2, 3, 4] }],
   });
-  const lr = classifyOne(loop, ctxOf(17, 53, 40000));
+  const lr = classifyOne(loop, flowCtx(17, 53, 40000));
   assert.deepEqual(lr.app?.details.dns_answers, ['1.2.3.4']);
 });
 
@@ -744,47 +504,47 @@ test('oversized counts and lengths', () => {
   for (const [i, v] of [[4, 0xff], [5, 0xff], [6, 0xff], [8, 0xff], [10, 0xff], [11, 0xff]] as const) {
     const m = Uint8Array.from(base);
     m[i] = v;
-    const r = classifyOne(m, ctxOf(17, 40000, 53));
+    const r = classifyOne(m, flowCtx(17, 40000, 53));
     assert.notEqual(r.score, Score.CONTENT, `byte ${i}`);
-    assert.equal(dnsClassifier.detect(m, 0, m.length, ctxOf(17, 40000, 40001)), Score.NO);
+    assert.equal(dnsClassifier.detect(m, 0, m.length, flowCtx(17, 40000, 40001)), Score.NO);
   }
   // RDLENGTH beyond the datagram: record ignored, no throw.
   const resp = message({ flags: 0x8180, qd: [question('ok.example')], an: [{ name: [0xc0, 12], type: 1, rdata: [1, 2, 3, 4] }] });
   resp[resp.length - 6] = 0xff;
-  const r = classifyOne(resp, ctxOf(17, 53, 40000));
+  const r = classifyOne(resp, flowCtx(17, 53, 40000));
   assert.equal(r.app?.details.dns_answers, undefined);
   // TCP length prefixes below the header size, and at the maximum.
   for (const prefix of [[0, 0], [0, 11], [0xff, 0xff]]) {
     const buf = Uint8Array.from([...prefix, ...base]);
     const s = dnsClassifier.start();
-    const v = s.feed(buf, 0, buf.length, ctxOf(6, 40000, 53, true, 1));
+    const v = s.feed(buf, 0, buf.length, flowCtx(6, 40000, 53, true, 1));
     if (prefix[0] === 0xff) assert.equal(v, Verdict.MORE);
     else assert.equal(v, Verdict.REJECT);
   }
   // Offsets outside the buffer are refused quietly.
-  assert.equal(dnsClassifier.detect(base, 10, base.length, ctxOf(17, 40000, 53)), Score.NO);
-  assert.equal(dnsClassifier.start().feed(base, -1, 5, ctxOf(17, 40000, 53)), Verdict.MORE);
+  assert.equal(dnsClassifier.detect(base, 10, base.length, flowCtx(17, 40000, 53)), Score.NO);
+  assert.equal(dnsClassifier.start().feed(base, -1, 5, flowCtx(17, 40000, 53)), Verdict.MORE);
 });
 
 test('DONE after 32 messages; MORE while lists are not full', () => {
   const s = dnsClassifier.start();
   const q = message({ flags: 0x0100, qd: [question('same.example')] });
   for (let i = 1; i <= 32; i++) {
-    const v = s.feed(q, 0, q.length, ctxOf(17, 40000, 53));
+    const v = s.feed(q, 0, q.length, flowCtx(17, 40000, 53));
     assert.equal(v, i < 32 ? Verdict.MORE : Verdict.DONE);
   }
 });
 
 test('garbage on port 53 scores PORT and the session rejects it', () => {
   const junk = Uint8Array.from([0x17, 0x03, 0x03, 0x00, 0x20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
-  const r = classifyOne(junk, ctxOf(17, 40000, 53));
+  const r = classifyOne(junk, flowCtx(17, 40000, 53));
   assert.equal(r.score, Score.PORT);
   assert.equal(r.verdict, Verdict.REJECT);
-  assert.equal(dnsClassifier.detect(junk, 0, 3, ctxOf(17, 40000, 53)), Score.PORT);
+  assert.equal(dnsClassifier.detect(junk, 0, 3, flowCtx(17, 40000, 53)), Score.PORT);
   // A NetBIOS name query (RFC 1002 §4.2.12) is DNS-shaped but belongs to the netbios classifier.
   const nbns = Buffer.from('ff6e011000010000000000002045434643464845444441454445434444444944444545444245474445444341410000200001', 'hex');
-  assert.equal(dnsClassifier.detect(nbns, 0, nbns.length, ctxOf(17, 137, 137)), Score.NO);
-  assert.equal(dnsClassifier.detect(nbns, 0, nbns.length, ctxOf(17, 56641, 137)), Score.NO);
+  assert.equal(dnsClassifier.detect(nbns, 0, nbns.length, flowCtx(17, 137, 137)), Score.NO);
+  assert.equal(dnsClassifier.detect(nbns, 0, nbns.length, flowCtx(17, 56641, 137)), Score.NO);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -798,7 +558,7 @@ function realMessages(): Array<{ bytes: Uint8Array; ctx: DpiContext }> {
     ['tcpdump__dns_udp.pcap', 53], ['zeek__dns__mdns.pcap', 5353], ['zeek__dns-edns-ecs.pcap', 53],
     ['zeek__wikipedia.pcap', 5355],
   ] as const) {
-    for (const s of udpPayloads(file, port).slice(0, 6)) out.push({ bytes: s.payload, ctx: ctxOf(17, s.sport, s.dport) });
+    for (const s of udpPayloads(file, port).slice(0, 6)) out.push({ bytes: s.payload, ctx: flowCtx(17, s.sport, s.dport) });
   }
   return out;
 }
@@ -809,7 +569,7 @@ test('every prefix of real messages: no throw, nothing beyond the full message',
     assert.ok(full !== null, 'real message recognised');
     for (let n = 0; n < bytes.length; n++) {
       const prefix = bytes.slice(0, n);
-      assert.notEqual(dnsClassifier.detect(prefix, 0, n, ctxOf(17, 40000, 40001)), Score.CONTENT);
+      assert.notEqual(dnsClassifier.detect(prefix, 0, n, flowCtx(17, 40000, 40001)), Score.CONTENT);
       const r = classifyOne(prefix, ctx);
       if (r.app === null) continue;
       assert.equal(r.app.protocol, full.protocol);
@@ -828,7 +588,7 @@ test('every prefix of real messages: no throw, nothing beyond the full message',
 });
 
 test('random and mutated buffers: never throw, bounded output, no claims off the DNS ports', () => {
-  const rnd = mulberry32(0x5eed);
+  const rnd = prng(0x5eed);
   const ports = [53, 5353, 5355, 137, 443, 40000, 123];
   let offPortContent = 0;
   const seeds = realMessages().map((m) => m.bytes);
@@ -854,7 +614,7 @@ test('random and mutated buffers: never throw, bounded output, no claims off the
     const transport = rnd() < 0.7 ? 17 : 6;
     const sport = ports[Math.floor(rnd() * ports.length)]!;
     const dport = ports[Math.floor(rnd() * ports.length)]!;
-    const ctx = ctxOf(transport, sport, dport, rnd() < 0.5, Math.floor(rnd() * 2 ** 32));
+    const ctx = flowCtx(transport, sport, dport, rnd() < 0.5, Math.floor(rnd() * 2 ** 32));
     const score = dnsClassifier.detect(bytes, 0, bytes.length, ctx);
     const isDnsPort = [53, 5353, 5355].includes(sport) || [53, 5353, 5355].includes(dport);
     if (!isDnsPort && score === Score.CONTENT && i % 2 === 1) offPortContent++;
@@ -886,11 +646,11 @@ test('corpus: each payload is content for its own classifier only, and flows get
     return null;
   };
   const seen = new Map<string, number>();
-  for (const file of readdirSync(PCAPS)) {
-    const segs = readPcap(join(PCAPS, file));
+  for (const file of readdirSync(PCAP_CLASSIC)) {
+    const segs = readPayloads(join(PCAP_CLASSIC, file));
     for (const s of segs) {
       if (s.payload.length === 0) continue;
-      const ctx = ctxOf(s.transport, s.sport, s.dport);
+      const ctx = flowCtx(s.transport, s.sport, s.dport);
       const want = owner(s);
       for (const c of ALL) {
         const score = c.detect(s.payload, 0, s.payload.length, ctx);

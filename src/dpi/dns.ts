@@ -1,20 +1,8 @@
 // DNS (RFC 1035), mDNS (RFC 6762) and LLMNR (RFC 4795) classifier: query names, A/AAAA/PTR/CNAME answers, rcode.
 
-import {
-  MAX_LIST_ENTRIES,
-  MAX_WIRE_STRING,
-  newAppInfo,
-  type AppInfo,
-  type AppProtocol,
-} from '../core/app-info.js';
-import {
-  Score,
-  Transport,
-  Verdict,
-  type Classifier,
-  type ClassifierSession,
-  type DpiContext,
-} from './classifier.js';
+import { MAX_LIST_ENTRIES, MAX_WIRE_STRING, newAppInfo, type AppInfo, type AppProtocol } from '../core/app-info.js';
+import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
+import { Arrival, TcpStream } from './tcp-stream.js';
 
 const PORT_DNS = 53;
 const PORT_MDNS = 5353;
@@ -346,9 +334,8 @@ function plausibleMessage(b: Uint8Array, s: number, avail: number, msgLen: numbe
 
 /** One direction of a TCP connection: RFC 1035 §4.2.2 frames each message with a 2-byte length. */
 class TcpDirection {
-  /** Sequence number expected next, once `synced`. */
-  nextSeq = 0;
-  synced = false;
+  /** The direction's bytes, read where they lie; after a gap reading picks up again. */
+  readonly stream = new TcpStream();
   /** Framing lost after a gap: wait for a segment that plainly starts a message. */
   lost = false;
   /** First byte of a length prefix split across segments, or -1. */
@@ -396,28 +383,17 @@ class DnsSession implements ClassifierSession {
     const which = ctx.fromClient ? 0 : 1;
     let dir = this.tcp[which];
     if (dir === null) dir = this.tcp[which] = new TcpDirection();
-    let p = start;
-    const seq = ctx.seq >>> 0;
-    const len = end - start;
-    if (dir.synced) {
-      const delta = (seq - dir.nextSeq) | 0;
-      if (delta < 0) {
-        // Retransmission or overlap: only bytes past what we already took are new.
-        if (-delta >= len) return;
-        p -= delta;
-        dir.nextSeq = (seq + len) >>> 0;
-      } else {
-        if (delta > 0) {
-          // Bytes missing: the message in progress cannot be completed and framing is unknown.
-          dir.resetMessage();
-          dir.lost = true;
-        }
-        dir.nextSeq = (seq + len) >>> 0;
-      }
-    } else {
-      dir.synced = true;
-      dir.nextSeq = (seq + len) >>> 0;
+    const stream = dir.stream;
+    if (!stream.started) stream.start(ctx.seq);
+    // Retransmission or overlap: only bytes past what we already took are new.
+    const arrival = stream.push(b, start, end - start, ctx.seq);
+    if (arrival === Arrival.OLD) return;
+    if (arrival === Arrival.GAP) {
+      // Bytes missing: the message in progress cannot be completed and framing is unknown.
+      dir.resetMessage();
+      dir.lost = true;
     }
+    const p = stream.fresh;
     if (dir.lost) {
       if (end - p < 2 || !plausibleMessage(b, p + 2, end, u16(b, p), false)) return;
       dir.lost = false;

@@ -5,51 +5,29 @@ import assert from 'node:assert/strict';
 import { MAX_WIRE_STRING, type AppInfo } from '../core/app-info.js';
 import { Score, Verdict, type DpiContext } from './classifier.js';
 import { ftpClassifier } from './ftp.js';
+import { feedSegments, latin1, prng, randomBytes, tcpCtx, type Seg } from '../../test/support/dpi.js';
 
-function text(s: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(s, 'latin1'));
-}
-
-function ctx(fromClient: boolean, seq: number, serverPort = 21, clientPort = 40000): DpiContext {
-  return fromClient
-    ? { transport: 6, fromClient, srcPort: clientPort, dstPort: serverPort, seq: seq >>> 0, tsMicros: 0 }
-    : { transport: 6, fromClient, srcPort: serverPort, dstPort: clientPort, seq: seq >>> 0, tsMicros: 0 };
+function ctx(fromClient: boolean, seq: number, serverPort = 21): DpiContext {
+  return tcpCtx(fromClient, seq, 40000, serverPort);
 }
 
 /** A control-connection dialogue: [fromClient, text] in order, sequence numbers per direction. */
 function run(lines: [boolean, string][], serverPort = 21): { app: AppInfo | null; verdicts: number[] } {
-  const s = ftpClassifier.start();
   const seqs = [100, 9000];
-  const verdicts: number[] = [];
-  for (const [fromClient, t] of lines) {
-    const d = text(t);
+  const segs = lines.map(([fromClient, t]): Seg => {
     const k = fromClient ? 0 : 1;
-    const scratch = new Uint8Array(d.length + 4).fill(0x20);
-    scratch.set(d, 2);
-    const v = s.feed(scratch, 2, d.length, ctx(fromClient, seqs[k]!, serverPort));
-    scratch.fill(0x20);
-    seqs[k]! += d.length;
-    verdicts.push(v);
-    if (v !== Verdict.MORE) break;
-  }
-  return { app: s.app, verdicts };
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+    const seg = { data: latin1(t), fromClient, seq: seqs[k]! };
+    seqs[k]! += seg.data.length;
+    return seg;
+  });
+  // Spaces around the segment: a session reading past its bytes would see more of a line.
+  return feedSegments(ftpClassifier, segs, { clientPort: 40000, serverPort, fill: 0x20 });
 }
 
 const GREETING = '220 (vsFTPd 3.0.5)\r\n';
 
 function detect(s: string, fromClient: boolean, serverPort: number): number {
-  const b = text(s);
+  const b = latin1(s);
   return ftpClassifier.detect(b, 0, b.length, ctx(fromClient, 1, serverPort));
 }
 
@@ -158,10 +136,10 @@ describe('FTP session', () => {
 
   it('ignores retransmitted lines', () => {
     const s = ftpClassifier.start();
-    const g = text(GREETING);
+    const g = latin1(GREETING);
     s.feed(g, 0, g.length, ctx(false, 10));
     s.feed(g, 0, g.length, ctx(false, 10));
-    const u = text('USER dave\r\n');
+    const u = latin1('USER dave\r\n');
     s.feed(u, 0, u.length, ctx(true, 50));
     assert.equal(s.app?.details.ftp_banner, '220 (vsFTPd 3.0.5)');
     assert.equal(s.app?.details.ftp_user, 'dave');
@@ -193,9 +171,8 @@ describe('FTP session', () => {
   it('never throws and invents nothing on random payloads', () => {
     const rnd = prng(0xf7);
     for (let i = 0; i < 3000; i++) {
-      const len = Math.floor(rnd() * 200);
-      const b = new Uint8Array(len);
-      for (let k = 0; k < len; k++) b[k] = Math.floor(rnd() * 256);
+      const b = randomBytes(rnd, 200);
+      const len = b.length;
       const c = ctx(rnd() < 0.5, Math.floor(rnd() * 2 ** 32), rnd() < 0.5 ? 21 : 2121);
       const score = ftpClassifier.detect(b, 0, len, c);
       assert.notEqual(score, Score.CONTENT);

@@ -1,14 +1,8 @@
 // FTP classifier: the control connection's greeting and the user name the client logs in with.
 
 import { MAX_WIRE_STRING, newAppInfo, type AppInfo } from '../core/app-info.js';
-import {
-  Score,
-  Transport,
-  Verdict,
-  type Classifier,
-  type ClassifierSession,
-  type DpiContext,
-} from './classifier.js';
+import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
+import { Arrival, TcpStream } from './tcp-stream.js';
 
 /** Longest control line we collect; RFC 959 sets no limit, real replies and commands are short. */
 const MAX_LINE = 512;
@@ -109,8 +103,7 @@ function decodeWire(d: Uint8Array, p: number, end: number): string {
 class Direction {
   readonly line = new Uint8Array(MAX_LINE);
   len = 0;
-  nextSeq = 0;
-  started = false;
+  readonly stream = new TcpStream();
   /** Code of a multi-line reply in progress (RFC 959 §4.2), else -1. */
   multiline = -1;
 }
@@ -138,21 +131,13 @@ class FtpSession implements ClassifierSession {
   }
 
   private take(dir: Direction, buf: Uint8Array, off: number, len: number, seq: number): void {
-    let p = off;
+    const stream = dir.stream;
+    if (!stream.started) stream.start(seq);
+    const arrival = stream.push(buf, off, len, seq);
+    if (arrival === Arrival.OLD) return; // retransmission
+    if (arrival === Arrival.GAP) dir.len = 0; // the partial line before the gap is lost
     const end = off + len;
-    if (dir.started) {
-      // RFC 9293 §3.4: sequence numbers compare modulo 2^32.
-      const rel = (seq - dir.nextSeq) | 0;
-      if (rel < 0) {
-        if (-rel >= len) return; // retransmission
-        p -= rel;
-      } else if (rel > 0) {
-        dir.len = 0; // the partial line before the gap is lost
-      }
-    }
-    dir.started = true;
-    dir.nextSeq = (seq + len) >>> 0;
-    for (; p < end && !this.foreign && !this.tls; p++) {
+    for (let p = stream.fresh; p < end && !this.foreign && !this.tls; p++) {
       const b = buf[p]!;
       if (b === LF) {
         let n = dir.len;

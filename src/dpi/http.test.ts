@@ -5,62 +5,15 @@ import assert from 'node:assert/strict';
 import { MAX_WIRE_STRING, type AppInfo } from '../core/app-info.js';
 import { Score, Verdict, type DpiContext } from './classifier.js';
 import { httpClassifier } from './http.js';
-
-function hex(s: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
-}
-
-function text(s: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(s, 'latin1'));
-}
+import { CONNECT_TUNNEL_CLIENT_HELLO, cut, feedSegments, hex, latin1, prng, randomBytes, tcpCtx, type Seg } from '../../test/support/dpi.js';
 
 function ctx(fromClient: boolean, seq: number, clientPort = 40000, serverPort = 80): DpiContext {
-  return fromClient
-    ? { transport: 6, fromClient, srcPort: clientPort, dstPort: serverPort, seq: seq >>> 0, tsMicros: 0 }
-    : { transport: 6, fromClient, srcPort: serverPort, dstPort: clientPort, seq: seq >>> 0, tsMicros: 0 };
-}
-
-interface Seg {
-  data: Uint8Array;
-  fromClient: boolean;
-  seq: number;
+  return tcpCtx(fromClient, seq, clientPort, serverPort);
 }
 
 function run(segs: Seg[], clientPort = 40000, serverPort = 80): { app: AppInfo | null; verdicts: number[] } {
-  const s = httpClassifier.start();
-  const verdicts: number[] = [];
-  for (const g of segs) {
-    // Hand the bytes over inside a larger reused buffer, then scribble on it: sessions must copy.
-    const scratch = new Uint8Array(g.data.length + 16).fill(0x41);
-    scratch.set(g.data, 5);
-    const v = s.feed(scratch, 5, g.data.length, ctx(g.fromClient, g.seq, clientPort, serverPort));
-    scratch.fill(0x41);
-    verdicts.push(v);
-    if (v !== Verdict.MORE) break;
-  }
-  return { app: s.app, verdicts };
-}
-
-/** Client segments cutting `data` at the given offsets. */
-function cut(data: Uint8Array, at: number[], seq: number, fromClient = true): Seg[] {
-  const out: Seg[] = [];
-  let prev = 0;
-  for (const p of [...at, data.length]) {
-    out.push({ data: data.subarray(prev, p), fromClient, seq: (seq + prev) >>> 0 });
-    prev = p;
-  }
-  return out;
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  // 'A' around the segment: a session reading past its bytes would see more header text.
+  return feedSegments(httpClassifier, segs, { clientPort, serverPort, fill: 0x41 });
 }
 
 /** ndpi__http-lines-split frame 4: 192.168.0.1:39236 → 192.168.0.20:31337, seq 732060082, 38 bytes. */
@@ -99,21 +52,15 @@ const CONNECT_RESP = hex(`
   485454502f312e302032303020436f6e6e656374696f6e2045737461626c69736865640d0a50726f78792d6167656e74
   3a204170616368652f322e342e31362028556e6978290d0a0d0a
 `);
-/** zeek__http__connect-with-header frame 9: ::1:52522 → ::1:80, seq 1321751451, 223 bytes. */
-const TUNNEL_CH = hex(`
-  16030100da010000d60303a43f932faf9f14443fa4652e5a396d5d86c3a3c5589b74e07ffe288cc67b00cd2041b61a5c
-  a7c5409b77315c4ca08006d740ea0335c6db933c43275ed00b196f000016c02bc02fc00ac009c013c01400330039002f
-  0035000a010000770000001600140000117365637572652e6e65776567672e636f6dff01000100000a00080006001700
-  180019000b00020100002300003374000000100017001502683208737064792f332e3108687474702f312e3100050005
-  0100000000000d001600140401050106010201040305030603020304020202
-`);
+/** zeek__http__connect-with-header frame 9: the tunnelled ClientHello. */
+const TUNNEL_CH = CONNECT_TUNNEL_CLIENT_HELLO;
 /** zeek__http__connect-with-header frame 11: ::1:80 → ::1:52522, seq 2788577483, 92 bytes. */
 const TUNNEL_SH = hex(`
   16030300510200004d0303560d9df1821abdd223e6ccd6d379958c251a528577243cb214ea04c67c35ff482041b61a5c
   a7c5409b77315c4ca08006d740ea0335c6db933c43275ed00b196f00000a000005ff01000100140303000101
 `);
 
-const OK = text('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+const OK = latin1('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
 
 describe('httpClassifier.detect', () => {
   it('scores requests and responses as content on any port', () => {
@@ -127,7 +74,7 @@ describe('httpClassifier.detect', () => {
       assert.equal(httpClassifier.detect(b, 0, b.length, ctx(fromClient, 1, 40000, 31337)), Score.CONTENT);
     }
     for (const m of ['HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH', 'PROPFIND']) {
-      const b = text(`${m} /x HTTP/1.0\r\n`);
+      const b = latin1(`${m} /x HTTP/1.0\r\n`);
       assert.equal(httpClassifier.detect(b, 0, b.length, ctx(true, 1)), Score.CONTENT, m);
     }
   });
@@ -148,18 +95,18 @@ describe('httpClassifier.detect', () => {
       '220 ftp.example.com FTP ready\r\n',
       '',
     ]) {
-      const b = text(s);
+      const b = latin1(s);
       assert.equal(httpClassifier.detect(b, 0, b.length, ctx(true, 1)), Score.NO, JSON.stringify(s));
     }
   });
 
   it('accepts a request line cut by the end of the segment when it looks like text so far', () => {
-    const b = text('GET /very/long/path?with=query');
+    const b = latin1('GET /very/long/path?with=query');
     assert.equal(httpClassifier.detect(b, 0, b.length, ctx(true, 1)), Score.CONTENT);
   });
 
   it('honours off and len', () => {
-    const b = text('xxGET / HTTP/1.1\r\n');
+    const b = latin1('xxGET / HTTP/1.1\r\n');
     assert.equal(httpClassifier.detect(b, 2, b.length - 2, ctx(true, 1)), Score.CONTENT);
     assert.equal(httpClassifier.detect(b, 0, b.length, ctx(true, 1)), Score.NO);
     assert.equal(httpClassifier.detect(b, 2, b.length, ctx(true, 1)), Score.NO);
@@ -228,19 +175,19 @@ describe('HTTP session on corpus flows', () => {
   });
 
   it('stops at a CONNECT tunnel that does not carry TLS, or a refused CONNECT', () => {
-    const req = text('CONNECT host.example:22 HTTP/1.1\r\nHost: host.example:22\r\n\r\n');
-    const ok = text('HTTP/1.1 200 Connection established\r\n\r\n');
+    const req = latin1('CONNECT host.example:22 HTTP/1.1\r\nHost: host.example:22\r\n\r\n');
+    const ok = latin1('HTTP/1.1 200 Connection established\r\n\r\n');
     const ssh = run([
       { data: req, fromClient: true, seq: 1 },
       { data: ok, fromClient: false, seq: 1 },
-      { data: text('SSH-2.0-OpenSSH_9.6\r\n'), fromClient: false, seq: 1 + ok.length },
+      { data: latin1('SSH-2.0-OpenSSH_9.6\r\n'), fromClient: false, seq: 1 + ok.length },
     ]);
     assert.deepEqual(ssh.verdicts, [Verdict.MORE, Verdict.MORE, Verdict.DONE]);
     assert.equal(ssh.app?.protocol, 'HTTP');
     assert.equal(ssh.app?.domain, 'host.example:22');
     const refused = run([
       { data: req, fromClient: true, seq: 1 },
-      { data: text('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n'), fromClient: false, seq: 1 },
+      { data: latin1('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n'), fromClient: false, seq: 1 },
     ]);
     assert.deepEqual(refused.verdicts, [Verdict.MORE, Verdict.DONE]);
     assert.equal(refused.app?.details.http_status, 407);
@@ -286,7 +233,7 @@ describe('HTTP session on corpus flows', () => {
   });
 
   it('stops following a direction after a gap instead of reading misaligned bytes', () => {
-    const req = text('GET /a HTTP/1.1\r\nX-Long: aaaaaaaaaaaaaaaa\r\nHost: gap.example\r\n\r\n');
+    const req = latin1('GET /a HTTP/1.1\r\nX-Long: aaaaaaaaaaaaaaaa\r\nHost: gap.example\r\n\r\n');
     // The middle segment (holding the Host line's start) never arrives.
     const segs = cut(req, [20, 45], 1000);
     const { app } = run([segs[0]!, segs[2]!, { data: OK, fromClient: false, seq: 1 }]);
@@ -299,8 +246,8 @@ describe('HTTP session on corpus flows', () => {
 describe('HTTP request details', () => {
   function one(req: string, resp = 'HTTP/1.1 204 No Content\r\n\r\n') {
     return run([
-      { data: text(req), fromClient: true, seq: 1 },
-      { data: text(resp), fromClient: false, seq: 1 },
+      { data: latin1(req), fromClient: true, seq: 1 },
+      { data: latin1(resp), fromClient: false, seq: 1 },
     ]);
   }
 
@@ -377,14 +324,14 @@ describe('HTTP request details', () => {
   });
 
   it('stops reading headers after 8 KiB without an end', () => {
-    const segs: Seg[] = [{ data: text('GET / HTTP/1.1\r\n'), fromClient: true, seq: 0 }];
+    const segs: Seg[] = [{ data: latin1('GET / HTTP/1.1\r\n'), fromClient: true, seq: 0 }];
     let seq = 16;
     for (let i = 0; i < 9; i++) {
-      const d = text(`X-Filler-${i}: ${'f'.repeat(1000)}\r\n`);
+      const d = latin1(`X-Filler-${i}: ${'f'.repeat(1000)}\r\n`);
       segs.push({ data: d, fromClient: true, seq });
       seq += d.length;
     }
-    segs.push({ data: text('Host: late.example\r\n\r\n'), fromClient: true, seq });
+    segs.push({ data: latin1('Host: late.example\r\n\r\n'), fromClient: true, seq });
     const { app, verdicts } = run(segs);
     assert.equal(app?.details.http_method, 'GET');
     assert.equal(app?.details.http_host, undefined);
@@ -393,7 +340,7 @@ describe('HTTP request details', () => {
 
   it('finishes after about ten payloads even without a response', () => {
     const segs: Seg[] = [{ data: GET_REQ, fromClient: true, seq: 0 }];
-    for (let i = 1; i < 20; i++) segs.push({ data: text('x'), fromClient: false, seq: 0 });
+    for (let i = 1; i < 20; i++) segs.push({ data: latin1('x'), fromClient: false, seq: 0 });
     const { verdicts } = run(segs);
     assert.ok(verdicts.length <= 10, `finished after ${verdicts.length}`);
   });
@@ -401,15 +348,15 @@ describe('HTTP request details', () => {
 
 describe('HTTP session with hostile input', () => {
   it('rejects a flow whose first line is not HTTP', () => {
-    const { app, verdicts } = run([{ data: text('SSH-2.0-OpenSSH_9.6\r\n'), fromClient: true, seq: 1 }]);
+    const { app, verdicts } = run([{ data: latin1('SSH-2.0-OpenSSH_9.6\r\n'), fromClient: true, seq: 1 }]);
     assert.equal(app, null);
     assert.deepEqual(verdicts, [Verdict.REJECT]);
   });
 
   it('survives oversized numbers and lines', () => {
     const { app } = run([
-      { data: text(`POST / HTTP/1.1\r\nHost: big\r\nContent-Length: ${'9'.repeat(400)}\r\n\r\n${'z'.repeat(100)}`), fromClient: true, seq: 1 },
-      { data: text(`HTTP/1.1 200 ${'r'.repeat(20000)}\r\n\r\n`), fromClient: false, seq: 1 },
+      { data: latin1(`POST / HTTP/1.1\r\nHost: big\r\nContent-Length: ${'9'.repeat(400)}\r\n\r\n${'z'.repeat(100)}`), fromClient: true, seq: 1 },
+      { data: latin1(`HTTP/1.1 200 ${'r'.repeat(20000)}\r\n\r\n`), fromClient: false, seq: 1 },
     ]);
     assert.equal(app?.details.http_host, 'big');
     assert.equal(app?.details.http_status, 200);
@@ -418,9 +365,8 @@ describe('HTTP session with hostile input', () => {
   it('never throws and invents nothing on random payloads', () => {
     const rnd = prng(0x4877);
     for (let i = 0; i < 3000; i++) {
-      const len = Math.floor(rnd() * 400);
-      const b = new Uint8Array(len);
-      for (let k = 0; k < len; k++) b[k] = Math.floor(rnd() * 256);
+      const b = randomBytes(rnd, 400);
+      const len = b.length;
       const c = ctx(rnd() < 0.5, Math.floor(rnd() * 2 ** 32));
       const score = httpClassifier.detect(b, 0, len, c);
       assert.equal(score, Score.NO);

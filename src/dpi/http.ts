@@ -1,14 +1,8 @@
 // HTTP/1.x classifier: first request (method, target, Host), response status, and TLS inside CONNECT tunnels.
 
 import { MAX_WIRE_STRING, newAppInfo, type AppInfo } from '../core/app-info.js';
-import {
-  Score,
-  Transport,
-  Verdict,
-  type Classifier,
-  type ClassifierSession,
-  type DpiContext,
-} from './classifier.js';
+import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
+import { Arrival, TcpStream } from './tcp-stream.js';
 import { tlsClassifier } from './tls.js';
 
 /** Most bytes of the first request's header block we read before giving up on its end. */
@@ -137,30 +131,22 @@ interface LineSink {
 class LineReader {
   private line: Uint8Array = EMPTY;
   private lineLen = 0;
-  private nextSeq = 0;
-  private started = false;
+  private readonly stream = new TcpStream();
   desync = false;
 
   constructor(private readonly sink: LineSink) {}
 
   push(buf: Uint8Array, off: number, len: number, seq: number): void {
     if (this.desync) return;
-    let p = off;
-    const end = off + len;
-    if (this.started) {
-      // RFC 9293 §3.4: sequence numbers compare modulo 2^32.
-      const rel = (seq - this.nextSeq) | 0;
-      if (rel > 0) {
-        this.desync = true;
-        return;
-      }
-      if (rel < 0) {
-        if (-rel >= len) return; // a retransmission of bytes already read
-        p -= rel;
-      }
+    if (!this.stream.started) this.stream.start(seq);
+    const arrival = this.stream.push(buf, off, len, seq);
+    if (arrival === Arrival.GAP) {
+      this.desync = true;
+      return;
     }
-    this.started = true;
-    this.nextSeq = (seq + len) >>> 0;
+    if (arrival !== Arrival.NEXT) return; // a retransmission of bytes already read
+    let p = this.stream.fresh;
+    const end = off + len;
     const sink = this.sink;
     while (p < end) {
       const skip = sink.bodyLeft();

@@ -5,11 +5,10 @@ import assert from 'node:assert/strict';
 import { MAX_WIRE_STRING, type AppInfo } from '../core/app-info.js';
 import { Score, Verdict, type DpiContext } from './classifier.js';
 import { mqttClassifier } from './mqtt.js';
+import { cut, feedSegments, prng, randomBytes, tcpCtx, type Seg } from '../../test/support/dpi.js';
 
-function ctx(fromClient: boolean, seq: number, serverPort = 1883, clientPort = 40000): DpiContext {
-  return fromClient
-    ? { transport: 6, fromClient, srcPort: clientPort, dstPort: serverPort, seq: seq >>> 0, tsMicros: 0 }
-    : { transport: 6, fromClient, srcPort: serverPort, dstPort: clientPort, seq: seq >>> 0, tsMicros: 0 };
+function ctx(fromClient: boolean, seq: number, serverPort = 1883): DpiContext {
+  return tcpCtx(fromClient, seq, 40000, serverPort);
 }
 
 /** MQTT Variable Byte Integer (MQTT 5.0 §1.5.5). */
@@ -41,45 +40,9 @@ function connect(level: 3 | 4 | 5, clientId: string, opts: { flags?: number; pro
   return Uint8Array.from([0x10, ...varint(rest.length), ...rest]);
 }
 
-interface Seg {
-  data: Uint8Array;
-  fromClient: boolean;
-  seq: number;
-}
-
 function run(segs: Seg[]): { app: AppInfo | null; verdicts: number[] } {
-  const s = mqttClassifier.start();
-  const verdicts: number[] = [];
-  for (const g of segs) {
-    const scratch = new Uint8Array(g.data.length + 6).fill(0x10);
-    scratch.set(g.data, 3);
-    const v = s.feed(scratch, 3, g.data.length, ctx(g.fromClient, g.seq));
-    scratch.fill(0x10);
-    verdicts.push(v);
-    if (v !== Verdict.MORE) break;
-  }
-  return { app: s.app, verdicts };
-}
-
-function cut(data: Uint8Array, at: number[], seq: number): Seg[] {
-  const out: Seg[] = [];
-  let prev = 0;
-  for (const p of [...at, data.length]) {
-    out.push({ data: data.subarray(prev, p), fromClient: true, seq: seq + prev });
-    prev = p;
-  }
-  return out;
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  // The CONNECT header byte around the segment: a session reading past its bytes would see a packet start.
+  return feedSegments(mqttClassifier, segs, { clientPort: 40000, serverPort: 1883, fill: 0x10 });
 }
 
 const V311 = connect(4, 'mosq-sensor-01');
@@ -197,9 +160,8 @@ describe('MQTT session', () => {
   it('never throws and invents nothing on random payloads', () => {
     const rnd = prng(0x1883);
     for (let i = 0; i < 3000; i++) {
-      const len = Math.floor(rnd() * 120);
-      const b = new Uint8Array(len);
-      for (let k = 0; k < len; k++) b[k] = Math.floor(rnd() * 256);
+      const b = randomBytes(rnd, 120);
+      const len = b.length;
       if (i % 3 === 0 && len > 2) b[0] = 0x10;
       const c = ctx(rnd() < 0.7, Math.floor(rnd() * 2 ** 32), rnd() < 0.5 ? 1883 : 9999);
       const score = mqttClassifier.detect(b, 0, len, c);

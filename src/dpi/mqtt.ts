@@ -1,14 +1,8 @@
 // MQTT classifier: recognises the client's CONNECT packet and reads protocol version and client id.
 
 import { MAX_WIRE_STRING, newAppInfo, type AppInfo } from '../core/app-info.js';
-import {
-  Score,
-  Transport,
-  Verdict,
-  type Classifier,
-  type ClassifierSession,
-  type DpiContext,
-} from './classifier.js';
+import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
+import { Arrival, TcpStream } from './tcp-stream.js';
 
 /** Most client bytes we buffer while the CONNECT packet arrives. */
 const MAX_CONNECT_BYTES = 2048;
@@ -92,10 +86,8 @@ function versionName(level: number): string {
 
 class MqttSession implements ClassifierSession {
   app: AppInfo | null = null;
-  private data = new Uint8Array(0);
-  private length = 0;
-  private nextSeq = 0;
-  private started = false;
+  /** The client's bytes from its first segment on. */
+  private readonly stream = new TcpStream(MAX_CONNECT_BYTES);
   private feeds = 0;
   private done = false;
   private foreign = false;
@@ -112,44 +104,25 @@ class MqttSession implements ClassifierSession {
   }
 
   private take(buf: Uint8Array, off: number, len: number, seq: number): void {
-    let p = off;
-    const end = off + len;
-    if (this.started) {
-      // RFC 9293 §3.4: sequence numbers compare modulo 2^32.
-      const rel = (seq - this.nextSeq) | 0;
-      if (rel < 0) {
-        if (-rel >= len) return; // retransmission
-        p -= rel;
-      } else if (rel > 0) {
-        // A missing segment inside the CONNECT: read what we have.
-        this.parse(true);
+    const s = this.stream;
+    if (!s.started) {
+      // The client's first bytes must be a CONNECT (MQTT 3.1.1 §3.1: "the first packet sent").
+      if (!isConnect(buf, off, off + len) && !(len < 16 && buf[off] === CONNECT_HEADER)) {
+        this.foreign = true;
         return;
       }
-    } else if (!isConnect(buf, off, end) && !(len < 16 && buf[off] === CONNECT_HEADER)) {
-      // The client's first bytes must be a CONNECT (MQTT 3.1.1 §3.1: "the first packet sent").
-      this.foreign = true;
-      return;
+      s.start(seq);
     }
-    this.started = true;
-    this.nextSeq = (seq + len) >>> 0;
-    let n = end - p;
-    if (this.length + n > MAX_CONNECT_BYTES) n = MAX_CONNECT_BYTES - this.length;
-    if (n > 0) {
-      if (this.data.length < this.length + n) {
-        const next = new Uint8Array(Math.min(MAX_CONNECT_BYTES, Math.max(256, (this.length + n) * 2)));
-        next.set(this.data.subarray(0, this.length));
-        this.data = next;
-      }
-      this.data.set(buf.subarray(p, p + n), this.length);
-      this.length += n;
-    }
-    this.parse(this.length >= MAX_CONNECT_BYTES);
+    const arrival = s.push(buf, off, len, seq);
+    // A missing segment inside the CONNECT: read what we have.
+    if (arrival === Arrival.GAP) this.parse(true);
+    else if (arrival === Arrival.NEXT) this.parse(s.full);
   }
 
   /** Read the CONNECT once complete (or, with `final`, as far as it goes). */
   private parse(final: boolean): void {
-    const d = this.data;
-    const end = this.length;
+    const d = this.stream.data;
+    const end = this.stream.kept;
     const remaining = readVarint(d, 1, end);
     if (remaining === -2 || (remaining >= 0 && remaining < 10)) {
       this.foreign = this.app === null;

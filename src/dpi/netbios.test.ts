@@ -7,27 +7,14 @@ import { MAX_WIRE_STRING, type AppInfo } from '../core/app-info.js';
 import type { DpiContext } from '../core/dpi-port.js';
 import { Score, Verdict } from './classifier.js';
 import { netbiosClassifier } from './netbios.js';
+import { classifyOnce, flowCtx, mutated, prng, randomBytes } from '../../test/support/dpi.js';
 
 function ctxOf(srcPort: number, dstPort: number): DpiContext {
-  return { transport: 17, fromClient: true, srcPort, dstPort, seq: 0, tsMicros: 0 };
+  return flowCtx(17, srcPort, dstPort);
 }
 
 function run(bytes: Uint8Array, ctx: DpiContext): { score: number; verdict: number; app: AppInfo | null } {
-  const score = netbiosClassifier.detect(bytes, 0, bytes.length, ctx);
-  const s = netbiosClassifier.start();
-  const verdict = s.feed(bytes, 0, bytes.length, ctx);
-  return { score, verdict, app: s.app };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return classifyOnce(netbiosClassifier, bytes, ctx);
 }
 
 const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
@@ -114,17 +101,10 @@ test('every prefix, mutations and random buffers: never throw, nothing invented'
       assert.equal(run(msg.subarray(0, n), ctxOf(137, 137)).app, null, `prefix ${n}`);
     }
   }
-  const rnd = mulberry32(137);
+  const rnd = prng(137);
   let offPort = 0;
   for (let i = 0; i < 6000; i++) {
-    let b: Uint8Array;
-    if (i % 2 === 0) {
-      b = (i % 4 === 0 ? QUERY_BRW : QUERY_WORKGROUP).slice();
-      for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
-    } else {
-      b = new Uint8Array(Math.floor(rnd() * 120));
-      for (let k = 0; k < b.length; k++) b[k] = Math.floor(rnd() * 256);
-    }
+    const b = i % 2 === 0 ? mutated((i % 4 === 0 ? QUERY_BRW : QUERY_WORKGROUP), rnd, 4) : randomBytes(rnd, 120);
     const port = rnd() < 0.5 ? 137 : 40000;
     const r = run(b, ctxOf(port, 50000));
     if (i % 2 === 1 && port !== 137 && r.score !== Score.NO) offPort++;

@@ -1,14 +1,7 @@
 // NetBIOS Name Service classifier: the queried or registered NetBIOS name (RFC 1002 §4.2, UDP 137).
 
 import { MAX_WIRE_STRING, newAppInfo, type AppInfo } from '../core/app-info.js';
-import {
-  Score,
-  Transport,
-  Verdict,
-  type Classifier,
-  type ClassifierSession,
-  type DpiContext,
-} from './classifier.js';
+import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 
 const PORT_NBNS = 137;
 /** RFC 1002 §4.2.1.1: the DNS-style header. */

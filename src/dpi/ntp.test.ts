@@ -7,27 +7,14 @@ import type { AppInfo } from '../core/app-info.js';
 import type { DpiContext } from '../core/dpi-port.js';
 import { Score, Verdict } from './classifier.js';
 import { ntpClassifier } from './ntp.js';
+import { classifyOnce, flowCtx, prng, randomBytes } from '../../test/support/dpi.js';
 
 function ctxOf(srcPort: number, dstPort: number): DpiContext {
-  return { transport: 17, fromClient: true, srcPort, dstPort, seq: 0, tsMicros: 0 };
+  return flowCtx(17, srcPort, dstPort);
 }
 
 function run(bytes: Uint8Array, ctx: DpiContext): { score: number; verdict: number; app: AppInfo | null } {
-  const score = ntpClassifier.detect(bytes, 0, bytes.length, ctx);
-  const s = ntpClassifier.start();
-  const verdict = s.feed(bytes, 0, bytes.length, ctx);
-  return { score, verdict, app: s.app };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return classifyOnce(ntpClassifier, bytes, ctx);
 }
 
 /** RFC 5905 §7.3 header: LI/VN/Mode, stratum, poll, precision, then 44 octets of times and ids. */
@@ -110,11 +97,10 @@ test('every prefix and random buffers: never throw, nothing invented', () => {
     // Offsets that run past the buffer are refused, not read.
     assert.equal(ntpClassifier.detect(full, n, full.length, ctxOf(123, 5000)), n === 0 ? Score.CONTENT : Score.PORT);
   }
-  const rnd = mulberry32(123);
+  const rnd = prng(123);
   let claimedOffPort = 0;
   for (let i = 0; i < 5000; i++) {
-    const bytes = new Uint8Array(Math.floor(rnd() * 120));
-    for (let k = 0; k < bytes.length; k++) bytes[k] = Math.floor(rnd() * 256);
+    const bytes = randomBytes(rnd, 120);
     const port = rnd() < 0.5 ? 123 : 40000 + Math.floor(rnd() * 1000);
     const r = run(bytes, ctxOf(port, 50000));
     if (port !== 123 && r.score !== Score.NO) claimedOffPort++;

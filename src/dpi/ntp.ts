@@ -1,14 +1,7 @@
 // NTP classifier: protocol version and association mode of UDP port 123 packets (RFC 5905).
 
 import { newAppInfo, type AppInfo } from '../core/app-info.js';
-import {
-  Score,
-  Transport,
-  Verdict,
-  type Classifier,
-  type ClassifierSession,
-  type DpiContext,
-} from './classifier.js';
+import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 
 const PORT_NTP = 123;
 /** RFC 5905 §7.3: the fixed header of modes 1-5. */

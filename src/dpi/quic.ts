@@ -2,7 +2,7 @@
 
 import { newAppInfo, type AppInfo } from '../core/app-info.js';
 import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
-import { parseClientHello } from './quic-client-hello.js';
+import { parseClientHello } from './client-hello.js';
 import {
   LongType,
   deriveInitialKeys,
@@ -368,14 +368,17 @@ class QuicSession implements ClassifierSession {
     const total = 4 + ((b[1]! << 16) | (b[2]! << 8) | b[3]!);
     if (total > MAX_CRYPTO_BYTES) return this.finishHello();
     if (have < total) return;
-    const hello = parseClientHello(b.subarray(0, total));
+    const hello = parseClientHello(b, 0, total);
     const app = this.ensureApp();
-    if (hello !== null) {
-      if (hello.sni !== undefined) {
-        app.domain = hello.sni;
-        app.details.sni = hello.sni;
+    // The message arrived whole from authenticated Initials, so any length that disagrees means a
+    // broken hello: nothing from it is reported.
+    if (hello !== null && hello.intact) {
+      const sni = hello.serverName === undefined ? undefined : hostName(hello.serverName);
+      if (sni !== undefined) {
+        app.domain = sni;
+        app.details.sni = sni;
       }
-      if (hello.alpn.length > 0) app.details.alpn = hello.alpn;
+      if (hello.alpn.length > 0) app.details.alpn = hello.alpn.map(protocolName);
     }
     this.finishHello();
   }
@@ -386,6 +389,30 @@ class QuicSession implements ClassifierSession {
     this.crypto = null;
     this.keys.clear();
   }
+}
+
+/** RFC 6066 §3: HostName is ASCII without a trailing dot; anything else is not reported as SNI. */
+function hostName(b: Uint8Array): string | undefined {
+  if (b.length < 1 || b.length > 255) return undefined;
+  let s = '';
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c <= 0x20 || c >= 0x7f) return undefined;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+/** An ALPN protocol name (RFC 7301 §3.1); non-printable names are shown as hex so nothing invisible reaches the UI. */
+function protocolName(b: Uint8Array): string {
+  let printable = true;
+  for (let i = 0; i < b.length; i++) {
+    if (b[i]! < 0x20 || b[i]! >= 0x7f) printable = false;
+  }
+  if (printable) return String.fromCharCode(...b);
+  let s = '0x';
+  for (let i = 0; i < b.length; i++) s += b[i]!.toString(16).padStart(2, '0');
+  return s;
 }
 
 /** Skip `count` varints from p; returns the position after them, or -1 if truncated. */

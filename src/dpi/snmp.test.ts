@@ -7,27 +7,14 @@ import type { AppInfo } from '../core/app-info.js';
 import type { DpiContext } from '../core/dpi-port.js';
 import { Score, Verdict } from './classifier.js';
 import { snmpClassifier } from './snmp.js';
+import { classifyOnce, flowCtx, mutated, prng, randomBytes } from '../../test/support/dpi.js';
 
 function ctxOf(srcPort: number, dstPort: number): DpiContext {
-  return { transport: 17, fromClient: true, srcPort, dstPort, seq: 0, tsMicros: 0 };
+  return flowCtx(17, srcPort, dstPort);
 }
 
 function run(bytes: Uint8Array, ctx: DpiContext): { score: number; verdict: number; app: AppInfo | null } {
-  const score = snmpClassifier.detect(bytes, 0, bytes.length, ctx);
-  const s = snmpClassifier.start();
-  const verdict = s.feed(bytes, 0, bytes.length, ctx);
-  return { score, verdict, app: s.app };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return classifyOnce(snmpClassifier, bytes, ctx);
 }
 
 /** X.690 TLV with a definite length, short form or the long form of `longLen` octets. */
@@ -125,20 +112,13 @@ test('every prefix, mutations and random buffers: never throw, nothing invented'
   for (const msg of reals) {
     for (let n = 0; n < msg.length; n++) assert.equal(run(msg.subarray(0, n), ctxOf(50000, 161)).app, null, `prefix ${n}`);
   }
-  const rnd = mulberry32(161);
+  const rnd = prng(161);
   let offPort = 0;
   for (let i = 0; i < 6000; i++) {
-    let b: Uint8Array;
-    if (i % 2 === 0) {
-      b = reals[i % reals.length]!.slice();
-      for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
-    } else {
-      b = new Uint8Array(Math.floor(rnd() * 200));
-      for (let k = 0; k < b.length; k++) b[k] = Math.floor(rnd() * 256);
-      if (b.length > 2 && rnd() < 0.5) {
-        b[0] = 0x30; // a SEQUENCE of the right length, to get past the first check
-        b[1] = b.length - 2 < 0x80 ? b.length - 2 : 0x7f;
-      }
+    const b = i % 2 === 0 ? mutated(reals[i % reals.length]!, rnd, 4) : randomBytes(rnd, 200);
+    if (i % 2 === 1 && b.length > 2 && rnd() < 0.5) {
+      b[0] = 0x30; // a SEQUENCE of the right length, to get past the first check
+      b[1] = b.length - 2 < 0x80 ? b.length - 2 : 0x7f;
     }
     const port = rnd() < 0.5 ? 161 : 40000;
     const r = run(b, ctxOf(port, 50000));

@@ -1,14 +1,7 @@
 // SNMP classifier: version and PDU type of BER-encoded SNMP messages (RFC 1157, RFC 3416, RFC 3412); never the community.
 
 import { newAppInfo, type AppInfo } from '../core/app-info.js';
-import {
-  Score,
-  Transport,
-  Verdict,
-  type Classifier,
-  type ClassifierSession,
-  type DpiContext,
-} from './classifier.js';
+import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 
 const PORT_AGENT = 161;
 const PORT_TRAP = 162;

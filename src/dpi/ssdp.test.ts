@@ -7,27 +7,14 @@ import { MAX_WIRE_STRING, type AppInfo } from '../core/app-info.js';
 import type { DpiContext } from '../core/dpi-port.js';
 import { Score, Verdict } from './classifier.js';
 import { ssdpClassifier } from './ssdp.js';
+import { classifyOnce, flowCtx, mutated, prng, randomBytes } from '../../test/support/dpi.js';
 
 function ctxOf(srcPort: number, dstPort: number): DpiContext {
-  return { transport: 17, fromClient: true, srcPort, dstPort, seq: 0, tsMicros: 0 };
+  return flowCtx(17, srcPort, dstPort);
 }
 
 function run(bytes: Uint8Array, ctx: DpiContext): { score: number; verdict: number; app: AppInfo | null } {
-  const score = ssdpClassifier.detect(bytes, 0, bytes.length, ctx);
-  const s = ssdpClassifier.start();
-  const verdict = s.feed(bytes, 0, bytes.length, ctx);
-  return { score, verdict, app: s.app };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return classifyOnce(ssdpClassifier, bytes, ctx);
 }
 
 const ascii = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1'));
@@ -109,17 +96,10 @@ test('every prefix, mutations and random buffers: never throw, nothing invented'
       for (const [k, v] of Object.entries(r.app.details)) assert.equal(v, full.details[k], `prefix ${n} ${k}`);
     }
   }
-  const rnd = mulberry32(1900);
+  const rnd = prng(1900);
   let offPort = 0;
   for (let i = 0; i < 6000; i++) {
-    let b: Uint8Array;
-    if (i % 2 === 0) {
-      b = [M_SEARCH, NOTIFY, RESPONSE][i % 3]!.slice();
-      for (let k = 0; k < 1 + Math.floor(rnd() * 8); k++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
-    } else {
-      b = new Uint8Array(Math.floor(rnd() * 300));
-      for (let k = 0; k < b.length; k++) b[k] = Math.floor(rnd() * 256);
-    }
+    const b = i % 2 === 0 ? mutated([M_SEARCH, NOTIFY, RESPONSE][i % 3]!, rnd, 8) : randomBytes(rnd, 300);
     const port = rnd() < 0.5 ? 1900 : 40000;
     const r = run(b, ctxOf(port, 50000));
     if (i % 2 === 1 && port !== 1900 && r.score !== Score.NO) offPort++;

@@ -1,14 +1,7 @@
 // SSDP classifier: HTTP-over-UDP discovery (UPnP Device Architecture 2.0 §1): method, search/notification target, HOST.
 
 import { MAX_WIRE_STRING, newAppInfo, type AppInfo } from '../core/app-info.js';
-import {
-  Score,
-  Transport,
-  Verdict,
-  type Classifier,
-  type ClassifierSession,
-  type DpiContext,
-} from './classifier.js';
+import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 
 const PORT_SSDP = 1900;
 /** Header bytes scanned for ST/USN when a response arrives off port 1900. */

@@ -5,26 +5,10 @@ import assert from 'node:assert/strict';
 import type { AppInfo } from '../core/app-info.js';
 import { Score, Verdict, type DpiContext } from './classifier.js';
 import { sshClassifier } from './ssh.js';
-
-function hex(s: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
-}
-
-function text(s: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(s, 'latin1'));
-}
+import { concat, feedSegments, hex, latin1, prng, randomBytes, tcpCtx, type Seg } from '../../test/support/dpi.js';
 
 function ctx(fromClient: boolean, seq: number, clientPort = 59139, serverPort = 22): DpiContext {
-  return fromClient
-    ? { transport: 6, fromClient, srcPort: clientPort, dstPort: serverPort, seq: seq >>> 0, tsMicros: 0 }
-    : { transport: 6, fromClient, srcPort: serverPort, dstPort: clientPort, seq: seq >>> 0, tsMicros: 0 };
-}
-
-interface Seg {
-  frame: number;
-  data: Uint8Array;
-  fromClient: boolean;
-  seq: number;
+  return tcpCtx(fromClient, seq, clientPort, serverPort);
 }
 
 interface Trace {
@@ -35,42 +19,21 @@ interface Trace {
 }
 
 function run(segs: Seg[], clientPort = 59139, serverPort = 22): Trace {
-  const s = sshClassifier.start();
-  const verdicts: number[] = [];
   const states: string[] = [];
   let last: string | undefined;
-  for (const g of segs) {
-    const scratch = new Uint8Array(g.data.length + 8).fill(0x53);
-    scratch.set(g.data, 3);
-    const v = s.feed(scratch, 3, g.data.length, ctx(g.fromClient, g.seq, clientPort, serverPort));
-    scratch.fill(0x53);
-    verdicts.push(v);
-    const st = s.app?.state;
-    if (st !== last) {
-      states.push(`${g.frame}:${st}`);
-      last = st;
-    }
-    if (v !== Verdict.MORE) break;
-  }
-  return { app: s.app, verdicts, states };
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
+  // 'S' around the segment, the first letter of a banner.
+  const { app, verdicts } = feedSegments(sshClassifier, segs, {
+    clientPort,
+    serverPort,
+    fill: 0x53,
+    after: (g, a) => {
+      if (a?.state !== last) {
+        states.push(`${g.frame}:${a?.state}`);
+        last = a?.state;
+      }
+    },
+  });
+  return { app, verdicts, states };
 }
 
 /**
@@ -145,7 +108,7 @@ const EXPECTED_STATES = ['4:BANNER', '6:KEYEXCHANGE', '17:AUTHENTICATION', '29:E
 function banners(lines: [boolean, string][]): Seg[] {
   const seqs = [1000, 5000];
   return lines.map(([fromClient, s], i) => {
-    const data = text(s);
+    const data = latin1(s);
     const k = fromClient ? 0 : 1;
     const seg = { frame: i + 1, data, fromClient, seq: seqs[k]! };
     seqs[k]! += data.length;
@@ -158,8 +121,8 @@ describe('sshClassifier.detect', () => {
     for (const [b, fromClient] of [
       [TCPDUMP_CLIENT_BANNER, true],
       [TCPDUMP_SERVER_BANNER, false],
-      [text('SSH-1.99-Cisco-1.25\n'), true],
-      [text('SSH-2.0-'), true],
+      [latin1('SSH-1.99-Cisco-1.25\n'), true],
+      [latin1('SSH-2.0-'), true],
     ] as const) {
       assert.equal(sshClassifier.detect(b, 0, b.length, ctx(fromClient, 1, 40000, 80)), Score.CONTENT);
     }
@@ -167,14 +130,14 @@ describe('sshClassifier.detect', () => {
 
   it('gives port 22 a port score and says no to lookalikes elsewhere', () => {
     for (const s of ['SSH-', 'SSH-2.0', 'SSH-2-x', 'SSH-.0-x', 'SSH-2.0x-', 'ssh-2.0-x', 'SSH-2.0.1-x', 'hello']) {
-      const b = text(s);
+      const b = latin1(s);
       assert.equal(sshClassifier.detect(b, 0, b.length, ctx(true, 1, 40000, 80)), Score.NO, s);
       assert.equal(sshClassifier.detect(b, 0, b.length, ctx(true, 1, 40000, 22)), Score.PORT, s);
     }
   });
 
   it('honours off and len', () => {
-    const b = concat(text('xx'), TCPDUMP_CLIENT_BANNER);
+    const b = concat(latin1('xx'), TCPDUMP_CLIENT_BANNER);
     assert.equal(sshClassifier.detect(b, 2, b.length - 2, ctx(true, 1, 1, 2)), Score.CONTENT);
     assert.equal(sshClassifier.detect(b, 0, b.length, ctx(true, 1, 1, 2)), Score.NO);
     assert.equal(sshClassifier.detect(b, 2, b.length, ctx(true, 1, 1, 2)), Score.NO);
@@ -320,9 +283,8 @@ describe('SSH session with hostile input', () => {
   it('never throws or invents a banner on random payloads', () => {
     const rnd = prng(0x55);
     for (let i = 0; i < 3000; i++) {
-      const len = Math.floor(rnd() * 300);
-      const b = new Uint8Array(len);
-      for (let k = 0; k < len; k++) b[k] = Math.floor(rnd() * 256);
+      const b = randomBytes(rnd, 300);
+      const len = b.length;
       const c = ctx(rnd() < 0.5, Math.floor(rnd() * 2 ** 32), 40000, rnd() < 0.5 ? 22 : 2022);
       const score = sshClassifier.detect(b, 0, len, c);
       assert.notEqual(score, Score.CONTENT);

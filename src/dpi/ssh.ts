@@ -1,14 +1,8 @@
 // SSH classifier: identification strings of both sides and the transport's progress through key exchange.
 
 import { MAX_WIRE_STRING, newAppInfo, type AppInfo } from '../core/app-info.js';
-import {
-  Score,
-  Transport,
-  Verdict,
-  type Classifier,
-  type ClassifierSession,
-  type DpiContext,
-} from './classifier.js';
+import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
+import { Arrival, TcpStream } from './tcp-stream.js';
 
 /** RFC 4253 §4.2: the identification string is at most 255 characters including CR LF. */
 const MAX_BANNER_LINE = 255;
@@ -107,8 +101,8 @@ class Side {
   newKeysPending = false;
   /** Encrypted payloads after the connection reached AUTHENTICATION. */
   encryptedPayloads = 0;
-  nextSeq = 0;
-  started = false;
+  /** This side's bytes, read where they lie; after a gap reading picks up again. */
+  readonly stream = new TcpStream();
 }
 
 class SshSession implements ClassifierSession {
@@ -131,24 +125,15 @@ class SshSession implements ClassifierSession {
   }
 
   private take(side: Side, fromClient: boolean, buf: Uint8Array, off: number, len: number, seq: number): void {
-    let p = off;
+    const stream = side.stream;
+    if (!stream.started) stream.start(seq);
+    const arrival = stream.push(buf, off, len, seq);
+    if (arrival === Arrival.OLD) return; // retransmission: nothing new
+    let p = stream.fresh;
     const end = off + len;
-    let gap = false;
-    if (side.started) {
-      // RFC 9293 §3.4: sequence numbers compare modulo 2^32.
-      const rel = (seq - side.nextSeq) | 0;
-      if (rel < 0) {
-        if (-rel >= len) return; // retransmission: nothing new
-        p -= rel;
-      } else if (rel > 0) {
-        gap = true;
-      }
-    }
-    side.started = true;
-    side.nextSeq = (seq + len) >>> 0;
     this.payloads++;
 
-    if (gap) this.afterGap(side);
+    if (arrival === Arrival.GAP) this.afterGap(side);
     if (side.phase === Phase.LINE) p = this.readLine(side, fromClient, buf, p, end);
     if (side.phase === Phase.PACKETS && p < end) p = this.readPackets(side, buf, p, end);
     if (side.phase === Phase.ENCRYPTED && p < end) this.countEncrypted(side);

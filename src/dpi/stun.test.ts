@@ -7,27 +7,14 @@ import type { AppInfo } from '../core/app-info.js';
 import type { DpiContext } from '../core/dpi-port.js';
 import { Score, Verdict } from './classifier.js';
 import { stunClassifier } from './stun.js';
+import { classifyOnce, flowCtx, mutated, prng, randomBytes } from '../../test/support/dpi.js';
 
 function ctxOf(srcPort: number, dstPort: number, transport = 17): DpiContext {
-  return { transport, fromClient: true, srcPort, dstPort, seq: 1, tsMicros: 0 };
+  return flowCtx(transport, srcPort, dstPort, true, 1);
 }
 
 function run(bytes: Uint8Array, ctx: DpiContext): { score: number; verdict: number; app: AppInfo | null } {
-  const score = stunClassifier.detect(bytes, 0, bytes.length, ctx);
-  const s = stunClassifier.start();
-  const verdict = s.feed(bytes, 0, bytes.length, ctx);
-  return { score, verdict, app: s.app };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return classifyOnce(stunClassifier, bytes, ctx);
 }
 
 const TXID = [0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae];
@@ -143,17 +130,10 @@ test('every prefix, mutations and random buffers: never throw, nothing invented'
       }
     }
   }
-  const rnd = mulberry32(3478);
+  const rnd = prng(3478);
   let offPort = 0;
   for (let i = 0; i < 6000; i++) {
-    let b: Uint8Array;
-    if (i % 2 === 0) {
-      b = reals[i % 2]!.slice();
-      for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
-    } else {
-      b = new Uint8Array(Math.floor(rnd() * 200));
-      for (let k = 0; k < b.length; k++) b[k] = Math.floor(rnd() * 256);
-    }
+    const b = i % 2 === 0 ? mutated(reals[i % 2]!, rnd, 4) : randomBytes(rnd, 200);
     const port = rnd() < 0.5 ? 3478 : 40000;
     const r = run(b, ctxOf(port, 50000, rnd() < 0.5 ? 17 : 6));
     if (i % 2 === 1 && port !== 3478 && r.score !== Score.NO) offPort++;

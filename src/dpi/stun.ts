@@ -1,14 +1,7 @@
 // STUN/TURN classifier: method and class of STUN messages (RFC 8489), legacy RFC 3489 ones on port 3478.
 
 import { newAppInfo, type AppInfo } from '../core/app-info.js';
-import {
-  Score,
-  Transport,
-  Verdict,
-  type Classifier,
-  type ClassifierSession,
-  type DpiContext,
-} from './classifier.js';
+import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 
 /** RFC 8489 §18.4 (stun, turn), RFC 3489 §8.1. */
 const PORT_STUN = 3478;

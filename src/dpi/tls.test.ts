@@ -5,132 +5,34 @@ import assert from 'node:assert/strict';
 import { MAX_WIRE_STRING, type AppInfo } from '../core/app-info.js';
 import { Score, Verdict, type DpiContext } from './classifier.js';
 import { tlsClassifier } from './tls.js';
-
-function hex(s: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
-}
+import {
+  CONNECT_TUNNEL_CLIENT_HELLO,
+  alpnExt,
+  clientHelloMessage,
+  concat,
+  cut,
+  extension,
+  feedSegments,
+  hex,
+  latin1,
+  prng,
+  randomBytes,
+  records,
+  serverHelloMessage,
+  sniExt,
+  tcpCtx,
+  u16,
+  versionsExt,
+  type Seg,
+} from '../../test/support/dpi.js';
 
 function ctx(fromClient: boolean, seq: number, clientPort = 40000, serverPort = 443): DpiContext {
-  return fromClient
-    ? { transport: 6, fromClient, srcPort: clientPort, dstPort: serverPort, seq: seq >>> 0, tsMicros: 0 }
-    : { transport: 6, fromClient, srcPort: serverPort, dstPort: clientPort, seq: seq >>> 0, tsMicros: 0 };
-}
-
-interface Seg {
-  data: Uint8Array;
-  fromClient: boolean;
-  seq: number;
+  return tcpCtx(fromClient, seq, clientPort, serverPort);
 }
 
 /** Feed segments until the session finishes; returns its app and every verdict. */
 function run(segs: Seg[], clientPort = 40000, serverPort = 443): { app: AppInfo | null; verdicts: number[] } {
-  const s = tlsClassifier.start();
-  const verdicts: number[] = [];
-  for (const g of segs) {
-    // Copy into a larger scratch buffer at an offset: sessions must honour off/len and copy.
-    const scratch = new Uint8Array(g.data.length + 16).fill(0xee);
-    scratch.set(g.data, 7);
-    const v = s.feed(scratch, 7, g.data.length, ctx(g.fromClient, g.seq, clientPort, serverPort));
-    scratch.fill(0xee);
-    verdicts.push(v);
-    if (v !== Verdict.MORE) break;
-  }
-  return { app: s.app, verdicts };
-}
-
-/** Client segments cutting `data` at the given offsets, numbered from `seq`. */
-function cut(data: Uint8Array, at: number[], seq: number): Seg[] {
-  const out: Seg[] = [];
-  let prev = 0;
-  for (const p of [...at, data.length]) {
-    out.push({ data: data.subarray(prev, p), fromClient: true, seq: (seq + prev) >>> 0 });
-    prev = p;
-  }
-  return out;
-}
-
-/** Deterministic PRNG (mulberry32) so fuzz failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-function u16(n: number): number[] {
-  return [(n >> 8) & 0xff, n & 0xff];
-}
-
-function ascii(s: string): number[] {
-  return [...Buffer.from(s, 'utf8')];
-}
-
-function extension(type: number, body: number[]): number[] {
-  return [...u16(type), ...u16(body.length), ...body];
-}
-
-function sniExt(name: string): number[] {
-  const n = ascii(name);
-  return extension(0, [...u16(n.length + 3), 0, ...u16(n.length), ...n]);
-}
-
-function alpnExt(protocols: string[]): number[] {
-  const list = protocols.flatMap((p) => [ascii(p).length, ...ascii(p)]);
-  return extension(16, [...u16(list.length), ...list]);
-}
-
-function versionsExt(versions: number[]): number[] {
-  return extension(43, [versions.length * 2, ...versions.flatMap(u16)]);
-}
-
-/** A ClientHello handshake message (RFC 8446 §4.1.2) built field by field. */
-function clientHelloMessage(exts: number[] | null, legacy = 0x0303): number[] {
-  const body = [
-    ...u16(legacy),
-    ...new Array<number>(32).fill(7), // random
-    0, // legacy_session_id
-    ...u16(4), 0x13, 0x01, 0xc0, 0x2f, // cipher_suites
-    1, 0, // compression: null
-    ...(exts === null ? [] : [...u16(exts.length), ...exts]),
-  ];
-  return [1, (body.length >> 16) & 0xff, (body.length >> 8) & 0xff, body.length & 0xff, ...body];
-}
-
-function serverHelloMessage(exts: number[] | null, legacy = 0x0303): number[] {
-  const body = [
-    ...u16(legacy),
-    ...new Array<number>(32).fill(9),
-    0,
-    0x13, 0x01, // cipher_suite
-    0, // compression
-    ...(exts === null ? [] : [...u16(exts.length), ...exts]),
-  ];
-  return [2, (body.length >> 16) & 0xff, (body.length >> 8) & 0xff, body.length & 0xff, ...body];
-}
-
-/** Frame handshake bytes into TLS records of at most `size` bytes (RFC 8446 §5.1). */
-function records(message: ArrayLike<number>, size = 16384, version = 0x0301): Uint8Array {
-  const out: number[] = [];
-  const m = Array.from(message);
-  for (let p = 0; p < m.length; p += size) {
-    const chunk = m.slice(p, p + size);
-    out.push(22, ...u16(version), ...u16(chunk.length), ...chunk);
-  }
-  return Uint8Array.from(out);
+  return feedSegments(tlsClassifier, segs, { clientPort, serverPort, fill: 0xee });
 }
 
 /** The handshake message inside a buffer of complete records. */
@@ -231,14 +133,8 @@ const HUGE_SH = hex(`
   17fc4001e3fa02e5ca390b9d4a800aa40a722aa26c4b3604ad95a8d6130300002e002b0002030400330024001d0020dd
   b70123b42e8f895bb9a520cf1e92dc441841a24d968753194530e802cb7225
 `);
-/** zeek__http__connect-with-header frame 9: ::1:52522 → ::1:80, seq 1321751451, 223 bytes. */
-const NEWEGG_CH = hex(`
-  16030100da010000d60303a43f932faf9f14443fa4652e5a396d5d86c3a3c5589b74e07ffe288cc67b00cd2041b61a5c
-  a7c5409b77315c4ca08006d740ea0335c6db933c43275ed00b196f000016c02bc02fc00ac009c013c01400330039002f
-  0035000a010000770000001600140000117365637572652e6e65776567672e636f6dff01000100000a00080006001700
-  180019000b00020100002300003374000000100017001502683208737064792f332e3108687474702f312e3100050005
-  0100000000000d001600140401050106010201040305030603020304020202
-`);
+/** A ClientHello sent through an HTTP CONNECT tunnel on port 80. */
+const NEWEGG_CH = CONNECT_TUNNEL_CLIENT_HELLO;
 
 const GOOGLE_SEQ = 1885049506;
 const HUGE_SEQ = 1225179700;
@@ -261,7 +157,7 @@ describe('tlsClassifier.detect', () => {
   });
 
   it('gives only a port score to non-handshake bytes on TLS ports', () => {
-    const junk = Uint8Array.from(ascii('hello world'));
+    const junk = latin1('hello world');
     for (const port of [443, 8443, 993, 995, 465, 636, 853]) {
       assert.equal(tlsClassifier.detect(junk, 0, junk.length, ctx(true, 1, 40000, port)), Score.PORT);
     }
@@ -539,7 +435,7 @@ describe('TLS fields from built ClientHellos', () => {
 
 describe('TLS session with hostile input', () => {
   it('rejects a flow on port 443 that does not speak TLS', () => {
-    const junk = Uint8Array.from(ascii('not tls at all'));
+    const junk = latin1('not tls at all');
     // Client only: a few payloads may be out-of-order pieces of a ClientHello, then it gives up.
     const segs: Seg[] = [];
     for (let i = 0; i < 12; i++) segs.push({ data: junk, fromClient: true, seq: 1 + 14 * i });
@@ -567,7 +463,7 @@ describe('TLS session with hostile input', () => {
     huge[8] = 0xff;
     cases.push(huge);
     // SNI name length pointing past its extension.
-    cases.push(records(clientHelloMessage([...extension(0, [0, 20, 0, 0, 200, ...ascii('short.example')])])));
+    cases.push(records(clientHelloMessage([...extension(0, [0, 20, 0, 0, 200, ...latin1('short.example')])])));
     // ALPN list length larger than the extension; an empty protocol name.
     cases.push(records(clientHelloMessage(extension(16, [0, 50, 2, 0x68, 0x32]))));
     cases.push(records(clientHelloMessage(extension(16, [0, 3, 0, 0x68, 0x32]))));
@@ -608,9 +504,8 @@ describe('TLS session with hostile input', () => {
   it('never throws or invents an SNI on random payloads', () => {
     const rnd = prng(0x7115);
     for (let i = 0; i < 3000; i++) {
-      const len = Math.floor(rnd() * 700);
-      const b = new Uint8Array(len);
-      for (let k = 0; k < len; k++) b[k] = Math.floor(rnd() * 256);
+      const b = randomBytes(rnd, 700);
+      const len = b.length;
       // Half of them get a plausible record and hello header so the parser goes deeper.
       if (i % 2 === 0 && len > 10) b.set([22, 3, 1, (len - 5) >> 8, (len - 5) & 0xff, 1, 0, (len - 9) >> 8, (len - 9) & 0xff, 3]);
       const c = ctx(rnd() < 0.7, Math.floor(rnd() * 2 ** 32), 40000, rnd() < 0.5 ? 443 : 5555);

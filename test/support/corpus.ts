@@ -12,6 +12,8 @@ import { Monitor } from '../../src/pipeline/monitor.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** ../shared/corpus beside the project checkout. */
 export const CORPUS = path.resolve(here, '../../../shared/corpus');
+/** Every capture of the corpus converted to classic pcap (what the tests' tiny readers take). */
+export const PCAP_CLASSIC = path.join(CORPUS, 'pcap-classic');
 
 export type Row = Record<string, string>;
 

@@ -1,0 +1,217 @@
+// Parses TLS ClientHello messages (SNI, ALPN, versions, ECH) for TLS over TCP and QUIC, and a ServerHello's version.
+
+import { MAX_LIST_ENTRIES } from '../core/app-info.js';
+
+/** RFC 8446 §4 HandshakeType. */
+const HS_CLIENT_HELLO = 1;
+const HS_SERVER_HELLO = 2;
+/** Extension code points: RFC 6066 §3, RFC 7301 §3.1, RFC 8446 §4.2, draft-ietf-tls-esni. */
+const EXT_SERVER_NAME = 0;
+const EXT_ALPN = 16;
+const EXT_SUPPORTED_VERSIONS = 43;
+const EXT_ENCRYPTED_CLIENT_HELLO = 0xfe0d;
+/** The pre-standard ESNI extension (draft-ietf-tls-esni-00..03). */
+const EXT_ENCRYPTED_SERVER_NAME = 0xffce;
+
+/** What a ServerHello says about the protocol version. */
+export interface ServerHello {
+  /** legacy_version (RFC 8446 §4.1.3): the version itself up to TLS 1.2. */
+  legacyVersion: number;
+  /** supported_versions values in wire order, GREASE (RFC 8701) left out; for a ServerHello the selected_version. */
+  versions: number[];
+}
+
+/** What a ClientHello offers. Names are undecoded views into the parsed bytes: callers choose how to show them. */
+export interface ClientHello extends ServerHello {
+  /** The first non-empty host_name of server_name (RFC 6066 §3); with ECH the outer, public name. */
+  serverName: Uint8Array | undefined;
+  /** application_layer_protocol_negotiation names (RFC 7301 §3.1), client's order, at most MAX_LIST_ENTRIES. */
+  alpn: Uint8Array[];
+  /** encrypted_client_hello (or the older encrypted_server_name) is present. */
+  ech: boolean;
+  /**
+   * True when the whole message was there and every length inside it fits its container. When
+   * false the fields hold what was read up to the point where the message ended or went wrong.
+   */
+  intact: boolean;
+}
+
+function u16(d: Uint8Array, p: number): number {
+  return (d[p]! << 8) | d[p + 1]!;
+}
+
+/** RFC 8701: GREASE code points are 0x?a?a with both bytes equal. */
+function isGrease(v: number): boolean {
+  return (v & 0x0f0f) === 0x0a0a && v >> 8 === (v & 0xff);
+}
+
+/** Scratch of helloBody(): JS is single-threaded and the caller reads it at once. */
+let bodyEnd = 0;
+let bodyCut = false;
+
+/**
+ * Check the handshake header at bytes[off..off+len) (RFC 8446 §4: msg_type(1) length(3)) and walk
+ * the fixed part of the hello, from legacy_version through the compression methods. Returns the
+ * offset of the extensions block (bodyEnd/bodyCut say where the message ends and whether it was
+ * cut short), or -1 when the message is of another type or its fixed part does not fit.
+ */
+function helloBody(bytes: Uint8Array, off: number, len: number, type: number): number {
+  if (off < 0 || len < 4 || off + len > bytes.length || bytes[off] !== type) return -1;
+  const declared = off + 4 + ((bytes[off + 1]! << 16) | (bytes[off + 2]! << 8) | bytes[off + 3]!);
+  const end = Math.min(declared, off + len);
+  bodyEnd = end;
+  bodyCut = declared > end;
+  let p = off + 4;
+  // RFC 8446 §4.1.2/§4.1.3: legacy_version(2) random(32) legacy_session_id<0..32>; the version's
+  // major byte is 3 from SSL 3.0 to TLS 1.3.
+  if (p + 35 > end || bytes[p] !== 3) return -1;
+  p += 34;
+  const sid = bytes[p]!;
+  if (sid > 32) return -1;
+  p += 1 + sid;
+  if (type === HS_CLIENT_HELLO) {
+    // cipher_suites<2..2^16-2> (pairs), legacy_compression_methods<1..2^8-1>.
+    if (p + 2 > end) return -1;
+    const cs = u16(bytes, p);
+    if (cs < 2 || (cs & 1) !== 0) return -1;
+    p += 2 + cs;
+    if (p + 1 > end) return -1;
+    const cm = bytes[p]!;
+    if (cm < 1) return -1;
+    p += 1 + cm;
+  } else {
+    // cipher_suite(2) legacy_compression_method(1).
+    p += 3;
+  }
+  return p > end ? -1 : p;
+}
+
+/**
+ * Walk the extensions block at bytes[p..end), calling `visit` with each whole extension's body.
+ * RFC 5246 §7.4.1.2: before TLS 1.3 the block may be absent altogether. Returns false when a
+ * length runs past what is there (the extensions read until then were visited).
+ */
+function walkExtensions(
+  bytes: Uint8Array,
+  p: number,
+  end: number,
+  visit: (type: number, from: number, to: number) => void,
+): boolean {
+  if (p >= end) return true;
+  if (p + 2 > end) return false;
+  const declared = p + 2 + u16(bytes, p);
+  const extEnd = Math.min(declared, end);
+  p += 2;
+  while (p + 4 <= extEnd) {
+    const type = u16(bytes, p);
+    const n = u16(bytes, p + 2);
+    p += 4;
+    if (p + n > extEnd) return false;
+    visit(type, p, p + n);
+    p += n;
+  }
+  return p === declared;
+}
+
+/**
+ * Parse a ClientHello handshake message starting at its header, bytes[off..off+len). A message
+ * longer than `len` (a reassembly bound cut it) is read as far as whole extensions go, and so is
+ * one whose inner lengths disagree; `intact` tells the two apart from a sound message. Returns
+ * null when it is not a ClientHello at all (another type, or the fixed fields do not fit).
+ * Never throws.
+ */
+export function parseClientHello(bytes: Uint8Array, off: number, len: number): ClientHello | null {
+  const p = helloBody(bytes, off, len, HS_CLIENT_HELLO);
+  if (p < 0) return null;
+  const end = bodyEnd;
+  const hello: ClientHello = {
+    legacyVersion: u16(bytes, off + 4),
+    versions: [],
+    serverName: undefined,
+    alpn: [],
+    ech: false,
+    intact: !bodyCut,
+  };
+  const whole = walkExtensions(bytes, p, end, (type, from, to) => {
+    let sound = true;
+    if (type === EXT_SERVER_NAME) sound = readServerName(bytes, from, to, hello);
+    else if (type === EXT_ALPN) sound = readAlpn(bytes, from, to, hello);
+    else if (type === EXT_SUPPORTED_VERSIONS) sound = readVersions(bytes, from, to, hello);
+    else if (type === EXT_ENCRYPTED_CLIENT_HELLO || type === EXT_ENCRYPTED_SERVER_NAME) hello.ech = true;
+    if (!sound) hello.intact = false;
+  });
+  if (!whole) hello.intact = false;
+  return hello;
+}
+
+/**
+ * Parse a ServerHello handshake message starting at its header (RFC 8446 §4.1.3). Returns null
+ * when it is not one or its fixed fields do not fit. Never throws.
+ */
+export function parseServerHello(bytes: Uint8Array, off: number, len: number): ServerHello | null {
+  const p = helloBody(bytes, off, len, HS_SERVER_HELLO);
+  if (p < 0) return null;
+  const hello: ServerHello = { legacyVersion: u16(bytes, off + 4), versions: [] };
+  walkExtensions(bytes, p, bodyEnd, (type, from, to) => {
+    // RFC 8446 §4.2.1: in a ServerHello the extension holds the single selected_version.
+    if (type === EXT_SUPPORTED_VERSIONS && to - from === 2) {
+      const v = u16(bytes, from);
+      if (!isGrease(v)) hello.versions.push(v);
+    }
+  });
+  return hello;
+}
+
+/** RFC 6066 §3: ServerNameList of (name_type, HostName<1..2^16-1>); we take the first host_name(0). */
+function readServerName(d: Uint8Array, p: number, end: number, out: ClientHello): boolean {
+  // RFC 8446 §4.2: an extension type appears once; should it repeat, the first answer stands.
+  if (out.serverName !== undefined) return true;
+  if (p + 2 > end) return false;
+  const declared = p + 2 + u16(d, p);
+  const stop = Math.min(declared, end);
+  let sound = declared === stop;
+  p += 2;
+  while (p + 3 <= stop) {
+    const type = d[p]!;
+    const n = u16(d, p + 1);
+    p += 3;
+    if (p + n > stop) return false;
+    if (type === 0 && n > 0) {
+      out.serverName = d.subarray(p, p + n);
+      return sound;
+    }
+    // An empty HostName breaks its <1..2^16-1> bound; a later entry may still name the server.
+    if (type === 0) sound = false;
+    p += n;
+  }
+  return sound && p === stop;
+}
+
+/** RFC 7301 §3.1: ProtocolNameList of ProtocolName<1..2^8-1>. */
+function readAlpn(d: Uint8Array, p: number, end: number, out: ClientHello): boolean {
+  if (out.alpn.length > 0) return true;
+  if (p + 2 > end) return false;
+  const declared = p + 2 + u16(d, p);
+  const stop = Math.min(declared, end);
+  p += 2;
+  while (p < stop && out.alpn.length < MAX_LIST_ENTRIES) {
+    const n = d[p]!;
+    p += 1;
+    if (n === 0 || p + n > stop) return false;
+    out.alpn.push(d.subarray(p, p + n));
+    p += n;
+  }
+  return declared === stop;
+}
+
+/** RFC 8446 §4.2.1: ClientHello form, ProtocolVersion versions<2..254>. */
+function readVersions(d: Uint8Array, p: number, end: number, out: ClientHello): boolean {
+  if (p + 1 > end) return false;
+  const declared = p + 1 + d[p]!;
+  const stop = Math.min(declared, end);
+  for (p += 1; p + 2 <= stop; p += 2) {
+    const v = u16(d, p);
+    if (!isGrease(v)) out.versions.push(v);
+  }
+  return declared === stop && p === stop;
+}
