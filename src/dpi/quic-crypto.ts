@@ -80,20 +80,26 @@ export function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Buffer {
  * needs is at most 32 bytes, so one HKDF-Expand block T(1) (RFC 5869 §2.3) is enough.
  */
 export function hkdfExpandLabel(secret: Uint8Array, label: string, length: number): Buffer {
-  const full = 'tls13 ' + label;
-  const info = Buffer.alloc(2 + 1 + full.length + 1 + 1);
-  info.writeUInt16BE(length, 0);
-  info[2] = full.length;
-  info.write(full, 3, 'latin1');
-  info[3 + full.length] = 0; // context length
-  info[4 + full.length] = 1; // T(1) counter
+  const key = `${label}/${length}`;
+  let info = labelInfo.get(key);
+  if (info === undefined) {
+    const full = 'tls13 ' + label;
+    info = Buffer.alloc(2 + 1 + full.length + 1 + 1);
+    info.writeUInt16BE(length, 0);
+    info[2] = full.length;
+    info.write(full, 3, 'latin1');
+    info[3 + full.length] = 0; // context length
+    info[4 + full.length] = 1; // T(1) counter
+    labelInfo.set(key, info);
+  }
   return createHmac('sha256', secret).update(info).digest().subarray(0, length);
 }
 
+/** HkdfLabel structures by label and length: a handful of constants, built once. */
+const labelInfo = new Map<string, Buffer>();
+
 /** The three values protecting one direction's Initial packets, plus the receive state they need. */
 export class InitialKeys {
-  readonly key: Buffer;
-  readonly iv: Buffer;
   readonly hp: Buffer;
   /** Largest packet number opened with these keys, for RFC 9000 §17.1 packet number decoding. */
   largestPn = -1;
@@ -101,10 +107,24 @@ export class InitialKeys {
 
   constructor(secret: Uint8Array, v2: boolean) {
     // RFC 9001 §5.1 labels; RFC 9369 §3.3.2 renames them for v2.
-    const prefix = v2 ? 'quicv2 ' : 'quic ';
-    this.key = hkdfExpandLabel(secret, prefix + 'key', 16);
-    this.iv = hkdfExpandLabel(secret, prefix + 'iv', 12);
-    this.hp = hkdfExpandLabel(secret, prefix + 'hp', 16);
+    this.prefix = v2 ? 'quicv2 ' : 'quic ';
+    this.secret = secret;
+    this.hp = hkdfExpandLabel(secret, this.prefix + 'hp', 16);
+  }
+
+  // The AEAD key and IV are derived on first use: a packet whose header does not unprotect cleanly
+  // (wrong keys) never needs them.
+  private readonly prefix: string;
+  private readonly secret: Uint8Array;
+  private aeadKey: Buffer | null = null;
+  private aeadIv: Buffer | null = null;
+
+  get key(): Buffer {
+    return (this.aeadKey ??= hkdfExpandLabel(this.secret, this.prefix + 'key', 16));
+  }
+
+  get iv(): Buffer {
+    return (this.aeadIv ??= hkdfExpandLabel(this.secret, this.prefix + 'iv', 12));
   }
 
   /** AES-128-ECB of one 16-byte sample (RFC 9001 §5.4.3). ECB keeps no chaining state, so one cipher serves every sample. */
@@ -162,6 +182,9 @@ export function openLongHeaderPacket(
   if (mask.length < 5) return null;
   // RFC 9001 §5.4.1: long headers protect the low 4 bits of the first byte, then the packet number.
   const first = buf[start]! ^ (mask[0]! & 0x0f);
+  // RFC 9000 §17.2: the reserved bits are zero once protection is off; anything else means these are not
+  // the packet's keys, and the AEAD pass can be skipped (three times in four for a wrong key).
+  if ((first & 0x0c) !== 0) return null;
   const pnLen = (first & 0x03) + 1;
   const ctOff = pnOffset + pnLen;
   if (ctOff + 16 > end) return null;

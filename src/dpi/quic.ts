@@ -183,6 +183,12 @@ class QuicSession implements ClassifierSession {
   private rank: number = Rank.NONE;
   /** ctx.fromClient of the datagrams whose Initials opened with client keys: the real client's side. */
   private clientDir: boolean | null = null;
+  /**
+   * ctx.fromClient of the first Initial we tried to open. Until one opens, only that direction is tried:
+   * a failed attempt costs a key derivation and an AEAD pass, and the other direction is almost always
+   * the server, whose Initials client keys cannot open.
+   */
+  private triedDir: boolean | null = null;
   private shortFromClient = false;
   private shortFromServer = false;
   /** Once true the ClientHello was found (or given up on): nothing is decrypted any more. */
@@ -223,8 +229,10 @@ class QuicSession implements ClassifierSession {
         const dcidOff = hdr.dcidOff;
         const dcidLen = hdr.dcidLen;
         let opened = false;
-        if (!this.helloDone && opens < MAX_OPENS_PER_DATAGRAM && (this.clientDir === null || ctx.fromClient === this.clientDir)) {
+        const dir = this.clientDir ?? this.triedDir;
+        if (!this.helloDone && opens < MAX_OPENS_PER_DATAGRAM && (dir === null || ctx.fromClient === dir)) {
           opens++;
+          this.triedDir = ctx.fromClient;
           opened = this.openClientInitial(buf, p, pnOffset, pktEnd, info, dcidOff, dcidLen, ctx);
         }
         if (!opened && !this.isClientSide(ctx)) this.advance(Rank.HANDSHAKE, 'QUIC_HANDSHAKE');

@@ -115,6 +115,17 @@ function helloVersion(hello: ServerHello): number {
 }
 
 /**
+ * When buf[off, off+len) starts with one handshake record (RFC 8446 §5.1) that holds a whole
+ * handshake message of type `hsType`, the message's length (header included); else 0.
+ */
+function wholeMessageInFirstRecord(buf: Uint8Array, off: number, len: number, hsType: number): number {
+  if (len < 9 || buf[off] !== CONTENT_HANDSHAKE || buf[off + 1] !== 3 || buf[off + 5] !== hsType) return 0;
+  const recLen = u16(buf, off + 3);
+  const total = 4 + ((buf[off + 6]! << 16) | (buf[off + 7]! << 8) | buf[off + 8]!);
+  return recLen <= MAX_RECORD_LENGTH && total <= recLen && 5 + recLen <= len ? total : 0;
+}
+
+/**
  * One direction's handshake bytes: the TCP stream in sequence order (a few out-of-order segments
  * held back), with the TLS record headers stripped in place so that the front of `stream.data`
  * holds the handshake message bytes.
@@ -198,6 +209,19 @@ class TlsSession implements ClassifierSession {
     }
     const hs = this.client;
     const s = hs.stream;
+    // Common case: the first segment holds one record carrying the whole ClientHello. Read it in place.
+    if (!s.started && this.app === null) {
+      const total = wholeMessageInFirstRecord(buf, off, len, HS_CLIENT_HELLO);
+      if (total > 0) {
+        const hello = parseClientHello(buf, off + 5, total);
+        if (hello !== null) {
+          this.recognise();
+          this.applyClientHello(hello);
+          this.clientDone = true;
+          return;
+        }
+      }
+    }
     // The stream starts at the first segment that can begin a ClientHello record; segments seen
     // before it are held back in case they are its out-of-order continuation.
     if (!s.started && handshakePrefix(buf, off, len, HS_CLIENT_HELLO)) s.start(seq);
@@ -231,6 +255,16 @@ class TlsSession implements ClassifierSession {
     if (this.serverDone) return;
     const hs = this.server;
     const s = hs.stream;
+    if (!s.started && this.app !== null) {
+      // Common case: the first server segment holds a record with the whole ServerHello.
+      const total = wholeMessageInFirstRecord(buf, off, len, HS_SERVER_HELLO);
+      const hello = total > 0 ? parseServerHello(buf, off + 5, total) : null;
+      if (hello !== null) {
+        this.applyServerHello(hello);
+        this.serverDone = true;
+        return;
+      }
+    }
     if (!s.started) {
       if (startsHandshakeRecord(buf, off, len, HS_SERVER_HELLO)) {
         s.start(seq);
@@ -252,12 +286,15 @@ class TlsSession implements ClassifierSession {
     const total = hs.message(HS_SERVER_HELLO);
     if (total === 0) return;
     const hello = total > 0 ? parseServerHello(s.data, 0, total) : null;
-    if (hello !== null && this.app !== null) {
-      const label = versionLabel(helloVersion(hello));
-      if (label !== undefined) this.app.details.tls_version = label;
-    }
+    if (hello !== null) this.applyServerHello(hello);
     this.serverDone = true;
     s.release();
+  }
+
+  private applyServerHello(hello: ServerHello): void {
+    if (this.app === null) return;
+    const label = versionLabel(helloVersion(hello));
+    if (label !== undefined) this.app.details.tls_version = label;
   }
 
   private recognise(): void {
