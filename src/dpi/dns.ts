@@ -556,13 +556,22 @@ function addDistinct(app: AppInfo, key: 'dns_queries' | 'dns_answers', value: st
   let list = app.details[key];
   if (list === undefined) list = app.details[key] = [];
   if (list.length >= MAX_LIST_ENTRIES) return;
-  const folded = asciiLower(value);
-  for (const v of list) if (asciiLower(v) === folded) return;
+  for (const v of list) if (equalIgnoringAsciiCase(v, value)) return;
   list.push(value);
 }
 
-function asciiLower(s: string): string {
-  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+/** DNS names compare case-insensitively for ASCII letters only (RFC 4343 §3). No allocation. */
+function equalIgnoringAsciiCase(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 65 && x <= 90) x += 32;
+    if (y >= 65 && y <= 90) y += 32;
+    if (x !== y) return false;
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import { RustnetError } from '../core/errors.js';
 import type { ConnectionEvent, EventSink } from '../core/event-sink.js';
 
-/** Flush early once this much text is waiting. */
-const FLUSH_CHARS = 256 * 1024;
+/** Output buffer: events are encoded straight into it and written when it fills or on flush(). */
+const BUFFER_BYTES = 1 << 20;
 /** How long a full pipe may hold us up per flush before we give up on it. */
 const MAX_BLOCKED_MS = 5000;
 
@@ -14,8 +14,8 @@ export class JsonEventLog implements EventSink {
   written = 0;
   private readonly fd: number;
   private readonly ownsFd: boolean;
-  private pending: string[] = [];
-  private pendingChars = 0;
+  private readonly out = Buffer.allocUnsafe(BUFFER_BYTES);
+  private used = 0;
   private failed = false;
   private readonly onError: (message: string) => void;
 
@@ -38,17 +38,27 @@ export class JsonEventLog implements EventSink {
   write(event: ConnectionEvent): void {
     if (this.failed) return;
     const line = JSON.stringify(event);
-    this.pending.push(line);
-    this.pendingChars += line.length + 1;
     this.written++;
-    if (this.pendingChars >= FLUSH_CHARS) this.flush();
+    // UTF-8 needs at most three bytes per UTF-16 unit; make room first (a huge line gets its own write).
+    const worst = line.length * 3 + 1;
+    if (this.used + worst > BUFFER_BYTES) this.flush();
+    if (worst > BUFFER_BYTES) {
+      this.writeAll(Buffer.from(line + '\n'));
+      return;
+    }
+    this.used += this.out.write(line, this.used);
+    this.out[this.used++] = 0x0a;
   }
 
   flush(): void {
-    if (this.pending.length === 0 || this.failed) return;
-    const data = Buffer.from(this.pending.join('\n') + '\n');
-    this.pending = [];
-    this.pendingChars = 0;
+    if (this.used === 0 || this.failed) return;
+    const n = this.used;
+    this.used = 0;
+    this.writeAll(this.out.subarray(0, n));
+  }
+
+  private writeAll(data: Buffer): void {
+    if (this.failed) return;
     let off = 0;
     let blockedMs = 0;
     while (off < data.length) {
