@@ -384,7 +384,7 @@ describe('QUIC session: synthetic handshakes', () => {
     assert.equal(s.app?.details.quic_version, 'v2');
   });
 
-  test('states: Initial → Handshake → Connected (short headers both ways) → DONE', () => {
+  test('states: Initial → Handshake → (server 0.5-RTT) → Connected at the client\'s first short header → DONE', () => {
     const ch = clientHello({ sni: 'state.example', alpn: ['h3'] });
     const s = quicClassifier.start();
     assert.equal(s.feed(...withCtx(clientInitial(QUIC_V1, dcid, 0, cryptoFrame(0, ch)), true)), Verdict.MORE);
@@ -395,9 +395,11 @@ describe('QUIC session: synthetic handshakes', () => {
     const serverHandshake = protect({ version: QUIC_V1, type: 2, dcid: hex('c1c2c3c4'), scid: hex('5151'), pn: 0, payload: Buffer.alloc(40, 1), keys: sk });
     assert.equal(s.feed(...withCtx(Buffer.concat([serverInitial, serverHandshake]), false)), Verdict.MORE);
     assert.equal(s.app?.state, 'QUIC_HANDSHAKE');
-    assert.equal(s.feed(...withCtx(shortHeader(hex('5151')), true)), Verdict.MORE);
+    // A server may send 1-RTT data before the handshake completes (RFC 9001 §5.7): not yet connected.
+    assert.equal(s.feed(...withCtx(shortHeader(hex('c1c2c3c4')), false)), Verdict.MORE);
     assert.equal(s.app?.state, 'QUIC_HANDSHAKE');
-    assert.equal(s.feed(...withCtx(shortHeader(hex('c1c2c3c4')), false)), Verdict.DONE);
+    // The client sends 1-RTT only once its handshake is complete (RFC 9001 §4.1.1).
+    assert.equal(s.feed(...withCtx(shortHeader(hex('5151')), true)), Verdict.DONE);
     assert.equal(s.app?.state, 'QUIC_CONNECTED');
     assert.equal(s.app?.domain, 'state.example');
   });
@@ -476,9 +478,10 @@ describe('QUIC session: synthetic handshakes', () => {
   test('gives up (DONE) after 30 datagrams', () => {
     const s = quicClassifier.start();
     let v: number = Verdict.MORE;
+    // Server short headers alone never complete the handshake, so only the datagram bound ends it.
     for (let i = 0; i < 30; i++) {
       assert.equal(v, Verdict.MORE);
-      v = s.feed(...withCtx(shortHeader(hex('01020304')), true));
+      v = s.feed(...withCtx(shortHeader(hex('01020304')), false));
     }
     assert.equal(v, Verdict.DONE);
   });

@@ -189,15 +189,13 @@ class QuicSession implements ClassifierSession {
    * the server, whose Initials client keys cannot open.
    */
   private triedDir: boolean | null = null;
-  private shortFromClient = false;
-  private shortFromServer = false;
   /** Once true the ClientHello was found (or given up on): nothing is decrypted any more. */
   private helloDone = false;
   private crypto: CryptoStream | null = null;
   /** Version of the client Initials feeding `crypto`. */
   private cryptoVersion = -1;
   /** Client Initial keys per version and DCID: a Retry (RFC 9000 §17.2.5) makes the client switch DCID. */
-  private readonly keys = new Map<string, InitialKeys[]>();
+  private keys: Map<string, InitialKeys[]> | null = null;
 
   feed(buf: Uint8Array, off: number, len: number, ctx: DpiContext): number {
     this.datagrams++;
@@ -271,10 +269,9 @@ class QuicSession implements ClassifierSession {
 
   private onShortHeader(ctx: DpiContext): void {
     this.ensureApp();
-    if (this.isClientSide(ctx)) this.shortFromClient = true;
-    else this.shortFromServer = true;
-    // RFC 9000 §17.3.1: 1-RTT (short-header) packets flowing both ways mean both ends have completed key exchange.
-    if (this.shortFromClient && this.shortFromServer) this.advance(Rank.CONNECTED, 'QUIC_CONNECTED');
+    // RFC 9001 §4.1.1, §5.7: a client sends 1-RTT (short-header) packets only once it has completed the
+    // handshake, while a server may send 0.5-RTT data before; so the client's first one means connected.
+    if (this.isClientSide(ctx)) this.advance(Rank.CONNECTED, 'QUIC_CONNECTED');
   }
 
   /** Try client Initial keys for this DCID (RFC 9001 §5.2); on success collect CRYPTO data. */
@@ -290,19 +287,20 @@ class QuicSession implements ClassifierSession {
   ): boolean {
     let id = info.version.toString(16) + ':';
     for (let i = dcidOff; i < dcidOff + dcidLen; i++) id += buf[i]!.toString(16).padStart(2, '0');
-    let sets = this.keys.get(id);
+    const keys = (this.keys ??= new Map());
+    let sets = keys.get(id);
     if (sets === undefined) {
-      if (this.keys.size >= MAX_KEY_SETS) return false;
+      if (keys.size >= MAX_KEY_SETS) return false;
       // Copy the DCID: buf is the caller's and is reused.
       const dcid = buf.slice(dcidOff, dcidOff + dcidLen);
       sets = info.salts.map((_, i) => deriveInitialKeys(info, i, dcid, false));
-      this.keys.set(id, sets);
+      keys.set(id, sets);
     }
     for (let i = 0; i < sets.length; i++) {
       const opened = openLongHeaderPacket(buf, start, pnOffset, end, sets[i]!);
       if (opened === null) continue;
       // Versions with several candidate salts: keep only the one that authenticated.
-      if (sets.length > 1) this.keys.set(id, [sets[i]!]);
+      if (sets.length > 1) keys.set(id, [sets[i]!]);
       this.clientDir = ctx.fromClient;
       // RFC 9000 §6.2: after Version Negotiation the client abandons the attempt and starts over in another
       // version with a new ClientHello, so fragments of the old one must not be mixed into it.
@@ -395,7 +393,7 @@ class QuicSession implements ClassifierSession {
   private finishHello(): void {
     this.helloDone = true;
     this.crypto = null;
-    this.keys.clear();
+    this.keys = null;
   }
 }
 

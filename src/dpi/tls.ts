@@ -100,6 +100,19 @@ function u16(d: Uint8Array, p: number): number {
 
 /** A name from the wire as UTF-8 text, cut to MAX_WIRE_STRING. */
 function wireText(bytes: Uint8Array): string {
+  // Host names and ALPN ids are nearly always short ASCII: build those directly (TextDecoder costs
+  // more per call than the whole name).
+  const n = bytes.length;
+  if (n <= MAX_WIRE_STRING) {
+    let ascii = true;
+    for (let i = 0; i < n; i++) {
+      if (bytes[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
   const s = utf8.decode(bytes.subarray(0, MAX_WIRE_STRING * 4));
   return s.length > MAX_WIRE_STRING ? s.slice(0, MAX_WIRE_STRING) : s;
 }
@@ -177,8 +190,9 @@ class HandshakeStream {
 
 class TlsSession implements ClassifierSession {
   app: AppInfo | null = null;
-  private readonly client = new HandshakeStream(CLIENT_STREAM_LIMIT);
-  private readonly server = new HandshakeStream(SERVER_STREAM_LIMIT);
+  // Reassembly state is created only when a hello does not arrive whole in its first segment.
+  private clientHs: HandshakeStream | null = null;
+  private serverHs: HandshakeStream | null = null;
   private port443 = false;
   private feeds = 0;
   private clientFeeds = 0;
@@ -207,7 +221,7 @@ class TlsSession implements ClassifierSession {
       this.afterClientHello++;
       return;
     }
-    const hs = this.client;
+    const hs = (this.clientHs ??= new HandshakeStream(CLIENT_STREAM_LIMIT));
     const s = hs.stream;
     // Common case: the first segment holds one record carrying the whole ClientHello. Read it in place.
     if (!s.started && this.app === null) {
@@ -253,7 +267,7 @@ class TlsSession implements ClassifierSession {
     if (this.clientDone) this.afterClientHello++;
     else this.stalls++;
     if (this.serverDone) return;
-    const hs = this.server;
+    const hs = (this.serverHs ??= new HandshakeStream(SERVER_STREAM_LIMIT));
     const s = hs.stream;
     if (!s.started && this.app !== null) {
       // Common case: the first server segment holds a record with the whole ServerHello.
@@ -270,7 +284,7 @@ class TlsSession implements ClassifierSession {
         s.start(seq);
         // The ClientHello may be missing from the capture; the ServerHello still says TLS.
         this.recognise();
-      } else if (this.app === null && !this.client.stream.started) {
+      } else if (this.app === null && !this.clientStarted()) {
         // The server speaks before any ClientHello began, and not with a ServerHello: in TLS the
         // client speaks first (RFC 8446 §2), so this is some other protocol.
         this.clientBroken = true;
@@ -295,6 +309,10 @@ class TlsSession implements ClassifierSession {
     if (this.app === null) return;
     const label = versionLabel(helloVersion(hello));
     if (label !== undefined) this.app.details.tls_version = label;
+  }
+
+  private clientStarted(): boolean {
+    return this.clientHs !== null && this.clientHs.stream.started;
   }
 
   private recognise(): void {
@@ -326,7 +344,7 @@ class TlsSession implements ClassifierSession {
       // Not TLS after all (or nothing that starts a hello within a few payloads, allowing for
       // out-of-order pieces held back): let another classifier try.
       if (this.clientBroken || this.clientDone) return Verdict.REJECT;
-      if (!this.client.stream.started && (this.clientFeeds > MAX_PENDING_SEGMENTS || this.feeds >= STALL_LIMIT)) {
+      if (!this.clientStarted() && (this.clientFeeds > MAX_PENDING_SEGMENTS || this.feeds >= STALL_LIMIT)) {
         return Verdict.REJECT;
       }
       return this.stalls >= STALL_LIMIT || this.feeds >= FEED_LIMIT ? Verdict.REJECT : Verdict.MORE;
