@@ -138,12 +138,49 @@ function readName(b: Uint8Array, msg: number, end: number, pos: number): string 
     if (kind !== 0) return null;
     wireLen += c + 1;
     if (wireLen > MAX_NAME_WIRE_LEN || p + 1 + c > end) return null;
-    labelScratch.push(labelText(b, p + 1, p + 1 + c));
+    labelScratch.push(plainLabel(b, p + 1, p + 1 + c) ? PLAIN : labelText(b, p + 1, p + 1 + c));
+    labelStarts.push(p + 1);
     p += 1 + c;
   }
-  const name = labelScratch.join('.');
+  // Common case: every label is plain printable ASCII, so the name is its bytes with dots between,
+  // built as one string rather than one per character.
+  let name: string;
+  if (labelScratch.every((l) => l === PLAIN)) {
+    nameCodes.length = 0;
+    for (let i = 0; i < labelStarts.length; i++) {
+      const at = labelStarts[i]!;
+      if (i > 0) nameCodes.push(0x2e);
+      for (let k = 0; k < b[at - 1]!; k++) nameCodes.push(b[at + k]!);
+    }
+    name = String.fromCharCode.apply(null, nameCodes);
+  } else {
+    for (let i = 0; i < labelScratch.length; i++) {
+      if (labelScratch[i] === PLAIN) {
+        const at = labelStarts[i]!;
+        labelScratch[i] = labelText(b, at, at + b[at - 1]!);
+      }
+    }
+    name = labelScratch.join('.');
+  }
   labelScratch.length = 0;
+  labelStarts.length = 0;
   return clip(name);
+}
+
+/** Marks a label in labelScratch as plain ASCII, to be read from the bytes. */
+const PLAIN = '\u0000plain'; // labelText never yields a NUL (it escapes control bytes)
+/** Where each collected label's bytes start (the length byte is just before). */
+const labelStarts: number[] = [];
+const nameCodes: number[] = [];
+
+/** Printable ASCII without the two characters that need escaping ('.' and '\\'). */
+function plainLabel(b: Uint8Array, from: number, to: number): boolean {
+  if (from === to) return false;
+  for (let i = from; i < to; i++) {
+    const c = b[i]!;
+    if (c < 0x21 || c > 0x7e || c === 0x2e || c === 0x5c) return false;
+  }
+  return true;
 }
 
 /** Cuts a string to MAX_WIRE_STRING code units without splitting a surrogate pair. */
