@@ -5,7 +5,7 @@ import type { AppInfo } from '../core/app-info.js';
 import { Score, Transport, Verdict, type Classifier, type ClassifierSession } from './classifier.js';
 
 /** Payload packets a flow may show without any classifier claiming it before we give up. */
-export const MAX_UNCLAIMED_PAYLOADS = 8;
+export const MAX_UNCLAIMED_PAYLOADS = 4;
 
 class FlowState implements FlowInspection {
   app: AppInfo | null = null;
