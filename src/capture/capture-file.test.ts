@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { CaptureFileReader, MAX_CAPTURED_LENGTH, type CaptureFileOptions } from './capture-file.js';
 import { RustnetError, type ErrorCode } from '../core/errors.js';
+import { prng } from '../../test/support/prng.js';
 
 const CORPUS = '/work/shared/corpus';
 const haveCorpus = fs.existsSync(path.join(CORPUS, 'MANIFEST.tsv'));
@@ -160,17 +161,6 @@ function sha1(b: Buffer): string {
   return createHash('sha1').update(b).digest('hex');
 }
 
-/** Small deterministic PRNG so fuzz failures reproduce. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---- the real corpus ----
 

@@ -7,6 +7,7 @@ import { parseAddressWords } from '../core/address.js';
 import { Fragment, IpProto, L3, LinkType, PacketView, TcpFlag } from '../core/packet-view.js';
 import { Skip } from '../core/skip-reason.js';
 import { decodeFrame } from './decode-frame.js';
+import { prng } from '../../test/support/prng.js';
 
 // ---------------------------------------------------------------------------------------------
 // Frame builder
@@ -596,17 +597,6 @@ test('prefixes of Ethernet + IPv4 + TCP fail at the layer they cut', () => {
   }
 });
 
-/** mulberry32: small, seeded, good enough to drive fuzzing reproducibly. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALL_LINKS = [
   LinkType.NULL, LinkType.ETHERNET, LinkType.RAW_OPENBSD, LinkType.RAW, LinkType.LOOP, LinkType.LINUX_SLL,

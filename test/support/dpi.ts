@@ -5,6 +5,8 @@ import type { AppInfo } from '../../src/core/app-info.js';
 import type { DpiContext, FlowInspection } from '../../src/core/dpi-port.js';
 import { Verdict, type Classifier } from '../../src/dpi/classifier.js';
 import { DpiEngine } from '../../src/dpi/engine.js';
+import { prng } from './prng.js';
+export { prng };
 
 // ---------------------------------------------------------------------------------------------
 // Bytes
@@ -38,17 +40,6 @@ export function u16(n: number): number[] {
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness, so a failing fuzz case reproduces
 
-/** mulberry32: a small deterministic PRNG returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random bytes, between 0 and maxLength - 1 of them. */
 export function randomBytes(rnd: () => number, maxLength: number): Uint8Array {
