@@ -12,6 +12,8 @@ export const Skip = {
   BAD_ARP: 8,
   UNMATCHED_FRAGMENT: 9,
   LOCALHOST_FILTERED: 10,
+  /** A bug of ours threw on this frame: counted and skipped so one bad frame cannot stop the monitor. */
+  INTERNAL_ERROR: 11,
 } as const;
 
 /** Counter names, indexed by Skip code (Skip.OK has none). */
@@ -27,6 +29,7 @@ export const SKIP_NAMES: readonly string[] = [
   'bad_arp',
   'unmatched_fragment',
   'localhost_filtered',
+  'internal_error',
 ];
 
 /** Skip codes that mean the frame was malformed (as opposed to unsupported or filtered). */

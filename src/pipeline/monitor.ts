@@ -48,8 +48,13 @@ export class Monitor {
     this.framesSeen++;
     if (tsMicros > this.nowMicros) this.nowMicros = tsMicros;
     const view = this.view;
-    let code = decodeFrame(buf, offset, capLength, wireLength, linkType, this.nowMicros, view);
-    if (code === Skip.OK) code = this.table.ingest(view, buf);
+    let code: number;
+    try {
+      code = decodeFrame(buf, offset, capLength, wireLength, linkType, this.nowMicros, view);
+      if (code === Skip.OK) code = this.table.ingest(view, buf);
+    } catch {
+      code = Skip.INTERNAL_ERROR;
+    }
     if (code === Skip.OK) this.framesDecoded++;
     else this.skips[code]!++;
     if (this.opts.packetClock) {
