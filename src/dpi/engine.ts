@@ -17,6 +17,8 @@ class FlowState implements FlowInspection {
 }
 
 export class DpiEngine implements PayloadInspector {
+  /** Payloads on which a classifier threw (a bug of ours: should stay 0). */
+  classifierErrors = 0;
   private readonly classifiers: readonly Classifier[];
   /** Indexes into `classifiers` of those that take TCP / UDP, so a claim only asks the relevant ones. */
   private readonly tcp: number[];
@@ -50,7 +52,9 @@ export class DpiEngine implements PayloadInspector {
         if (++st.unclaimed >= MAX_UNCLAIMED_PAYLOADS) st.done = true;
       }
     } catch {
-      // A classifier must never throw; if one does, stop inspecting this flow rather than crash.
+      // A classifier must never throw; if one does, stop inspecting this flow rather than crash, and
+      // count it so tests (and the summary) can tell.
+      this.classifierErrors++;
       st.done = true;
       st.session = null;
     }
