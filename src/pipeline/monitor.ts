@@ -1,8 +1,9 @@
 // Monitor: frame → decode → tracking on the packet path; tick → expiry, rates, events.
 
-import { PacketView } from '../core/packet-view.js';
+import { IpProto, LinkType, PacketView } from '../core/packet-view.js';
 import { SKIP_NAMES, Skip, isMalformed } from '../core/skip-reason.js';
 import { decodeFrame } from '../decode/decode-frame.js';
+import { GTP_U_PORT, gtpInnerOffset } from '../decode/gtp.js';
 import { ConnectionTable, type TableOptions } from '../tracking/connection-table.js';
 import type { Connection } from '../tracking/connection.js';
 import type { EventSink } from '../core/event-sink.js';
@@ -52,6 +53,10 @@ export class Monitor {
     try {
       code = decodeFrame(buf, offset, capLength, wireLength, linkType, this.nowMicros, view);
       if (code === Skip.OK) code = this.table.ingest(view, buf);
+      if (code === Skip.OK && view.ipProto === IpProto.UDP && view.payloadLength > 0 &&
+          (view.dstPort === GTP_U_PORT || view.srcPort === GTP_U_PORT)) {
+        this.ingestTunnelled(buf, offset + capLength);
+      }
     } catch {
       code = Skip.INTERNAL_ERROR;
     }
@@ -65,6 +70,20 @@ export class Monitor {
       }
     }
   };
+
+  /**
+   * A GTP-U tunnel's user packet is a connection of its own as well (as tshark shows it): decode the
+   * inner IP packet and track it too, counting the outer link header as its link header.
+   */
+  private ingestTunnelled(buf: Buffer, end: number): void {
+    const view = this.view;
+    const inner = gtpInnerOffset(buf, view.payloadOffset, view.payloadOffset + view.payloadLength);
+    if (inner < 0) return;
+    const linkHeaderLength = view.linkHeaderLength;
+    if (decodeFrame(buf, inner, end - inner, end - inner, LinkType.RAW, this.nowMicros, view) !== Skip.OK) return;
+    view.linkHeaderLength = linkHeaderLength;
+    this.table.ingest(view, buf);
+  }
 
   /** Expire, update rates and emit the events that accumulated since the last tick. */
   tick(nowMicros: number): void {
