@@ -1,6 +1,7 @@
 // Parses TLS ClientHello messages (SNI, ALPN, versions, ECH) for TLS over TCP and QUIC, and a ServerHello's version.
 
 import { MAX_LIST_ENTRIES } from '../core/app-info.js';
+import { u16 } from '../core/bytes.js';
 
 /** RFC 8446 §4 HandshakeType. */
 const HS_CLIENT_HELLO = 1;
@@ -36,9 +37,6 @@ export interface ClientHello extends ServerHello {
   intact: boolean;
 }
 
-function u16(d: Uint8Array, p: number): number {
-  return (d[p]! << 8) | d[p + 1]!;
-}
 
 /** RFC 8701: GREASE code points are 0x?a?a with both bytes equal. */
 function isGrease(v: number): boolean {

@@ -2,6 +2,7 @@
 
 import { MAX_WIRE_STRING, newAppInfo, type AppInfo } from '../core/app-info.js';
 import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
+import { u16 } from '../core/bytes.js';
 
 const PORT_SERVER = 67;
 const PORT_CLIENT = 68;
@@ -46,9 +47,6 @@ const V6_HEADER_LEN = 4;
 /** RFC 4704 §4: Client FQDN option. */
 const V6_OPT_CLIENT_FQDN = 39;
 
-function u16(b: Uint8Array, p: number): number {
-  return (b[p]! << 8) | b[p + 1]!;
-}
 
 function inBounds(b: Uint8Array, off: number, len: number): boolean {
   return off >= 0 && len > 0 && off + len <= b.length;

@@ -3,6 +3,9 @@
 import { MAX_LIST_ENTRIES, MAX_WIRE_STRING, newAppInfo, type AppInfo, type AppProtocol } from '../core/app-info.js';
 import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 import { Arrival, TcpStream } from './tcp-stream.js';
+import { formatAddress } from '../core/address.js';
+import { isIpv4Mapped } from '../core/packet-view.js';
+import { u16, u32 } from '../core/bytes.js';
 
 const PORT_DNS = 53;
 const PORT_MDNS = 5353;
@@ -64,9 +67,6 @@ function dnsPort(ctx: DpiContext): number {
   return 0;
 }
 
-function u16(b: Uint8Array, p: number): number {
-  return (b[p]! << 8) | b[p + 1]!;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Names (RFC 1035 §3.1, §4.1.4)
@@ -272,35 +272,13 @@ function ipv4Text(b: Uint8Array, p: number): string {
   return `${b[p]}.${b[p + 1]}.${b[p + 2]}.${b[p + 3]}`;
 }
 
-/** IPv6 text in the RFC 5952 canonical form. */
+/** IPv6 text in the RFC 5952 canonical form (mapped IPv4 as ::ffff:a.b.c.d, RFC 5952 §5). */
 function ipv6Text(b: Uint8Array, p: number): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push(u16(b, p + 2 * i));
-  // RFC 5952 §5: IPv4-mapped addresses keep the dotted quad.
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return `::ffff:${ipv4Text(b, p + 12)}`;
-  }
-  // RFC 5952 §4.2: '::' replaces the longest run of two or more zero groups, the first on a tie.
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  // RFC 5952 §4.1 and §4.3: no leading zeros, lowercase hex.
-  const hex = (from: number, to: number): string =>
-    g.slice(from, to).map((x) => x.toString(16)).join(':');
-  if (bestAt < 0) return hex(0, 8);
-  return `${hex(0, bestAt)}::${hex(bestAt + bestLen, 8)}`;
+  const w0 = u32(b, p);
+  const w1 = u32(b, p + 4);
+  const w2 = u32(b, p + 8);
+  if (isIpv4Mapped(w0, w1, w2)) return `::ffff:${ipv4Text(b, p + 12)}`;
+  return formatAddress(w0, w1, w2, u32(b, p + 12));
 }
 
 // ---------------------------------------------------------------------------------------------

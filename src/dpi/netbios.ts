@@ -2,6 +2,7 @@
 
 import { MAX_WIRE_STRING, newAppInfo, type AppInfo } from '../core/app-info.js';
 import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
+import { u16 } from '../core/bytes.js';
 
 const PORT_NBNS = 137;
 /** RFC 1002 §4.2.1.1: the DNS-style header. */
@@ -20,9 +21,6 @@ const MAX_NAME_WIRE_LEN = 255;
 const LETTER_A = 0x41;
 const LETTER_P = 0x50;
 
-function u16(b: Uint8Array, p: number): number {
-  return (b[p]! << 8) | b[p + 1]!;
-}
 
 /**
  * Offset just past the encoded name (plus scope labels) at `p`, or -1. The first label is

@@ -2,6 +2,7 @@
 
 import { newAppInfo, type AppInfo } from '../core/app-info.js';
 import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
+import { u16 } from '../core/bytes.js';
 
 /** RFC 8489 §18.4 (stun, turn), RFC 3489 §8.1. */
 const PORT_STUN = 3478;
@@ -26,9 +27,6 @@ const METHOD_NAMES: ReadonlyMap<number, string> = new Map([
 ]);
 const CLASS_NAMES: readonly string[] = ['request', 'indication', 'success', 'error'];
 
-function u16(b: Uint8Array, p: number): number {
-  return (b[p]! << 8) | b[p + 1]!;
-}
 
 /**
  * Checks a STUN message at b[off..off+len). `legacy` accepts RFC 3489's 128-bit transaction id in

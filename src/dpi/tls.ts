@@ -4,6 +4,7 @@ import { MAX_WIRE_STRING, newAppInfo, type AppInfo } from '../core/app-info.js';
 import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 import { parseClientHello, parseServerHello, type ClientHello, type ServerHello } from './client-hello.js';
 import { Arrival, TcpStream } from './tcp-stream.js';
+import { u16 } from '../core/bytes.js';
 
 /** Most client→server bytes we reassemble while looking for the end of the ClientHello. */
 const CLIENT_STREAM_LIMIT = 16 * 1024;
@@ -94,9 +95,6 @@ function versionLabel(v: number): string | undefined {
   }
 }
 
-function u16(d: Uint8Array, p: number): number {
-  return (d[p]! << 8) | d[p + 1]!;
-}
 
 /** A name from the wire as UTF-8 text, cut to MAX_WIRE_STRING. */
 function wireText(bytes: Uint8Array): string {
