@@ -375,7 +375,8 @@ class DnsSession implements ClassifierSession {
   app: AppInfo | null = null;
   private messages = 0;
   private failed = false;
-  private readonly tcp: [TcpDirection | null, TcpDirection | null] = [null, null];
+  /** Per direction (client, server), created on the first TCP payload: UDP flows never need them. */
+  private tcp: [TcpDirection | null, TcpDirection | null] | null = null;
 
   feed(buf: Uint8Array, off: number, len: number, ctx: DpiContext): number {
     if (off < 0 || len <= 0 || off + len > buf.length) return this.verdict();
@@ -396,8 +397,9 @@ class DnsSession implements ClassifierSession {
 
   private feedTcp(b: Uint8Array, start: number, end: number, ctx: DpiContext): void {
     const which = ctx.fromClient ? 0 : 1;
-    let dir = this.tcp[which];
-    if (dir === null) dir = this.tcp[which] = new TcpDirection();
+    const tcp = (this.tcp ??= [null, null]);
+    let dir = tcp[which];
+    if (dir === null) dir = tcp[which] = new TcpDirection();
     const stream = dir.stream;
     if (!stream.started) stream.start(ctx.seq);
     // Retransmission or overlap: only bytes past what we already took are new.

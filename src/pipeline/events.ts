@@ -56,7 +56,13 @@ export function buildEvent(c: Connection, type: EventType, nowMicros: number): C
       e.tcp_out_of_order = c.outOfOrder;
       e.tcp_fast_retransmits = c.fastRetransmits;
     }
-    if (app !== null && Object.keys(app.details).length > 0) e.dpi_details = app.details;
+    if (app !== null && hasAnyKey(app.details)) e.dpi_details = app.details;
   }
   return e;
+}
+
+/** True when the object has an own enumerable key (without building the key list). */
+function hasAnyKey(o: object): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
+  return false;
 }
