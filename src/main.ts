@@ -10,6 +10,7 @@ import type { EventSink } from './core/event-sink.js';
 import { DpiEngine } from './dpi/engine.js';
 import { defaultClassifiers } from './dpi/default-classifiers.js';
 import { readDefaultRouteInterface } from './host/default-route.js';
+import { interfaceKind } from './host/interface-kind.js';
 import { LocalAddresses } from './host/local-addresses.js';
 import { JsonEventLog } from './output/json-event-log.js';
 import { openLogger, type DiagnosticLog } from './output/logger.js';
@@ -114,7 +115,7 @@ async function live(config: Config, openSink: () => EventSink, log: DiagnosticLo
   const sink = openSink();
   const local = new LocalAddresses();
   const monitor = new Monitor(monitorOptions(config, true, local), sink);
-  log.info({ device, linkType, filter: config.bpfFilter }, 'live capture started');
+  log.info({ device, linkType, kind: interfaceKind(device, linkType), filter: config.bpfFilter }, 'live capture started');
   // Handlers go in before the announcement: a signal sent as soon as it is read must stop us cleanly, not kill us.
   const stopped = new Promise<void>((resolve) => {
     const stop = (): void => resolve();
@@ -122,7 +123,7 @@ async function live(config: Config, openSink: () => EventSink, log: DiagnosticLo
     process.once('SIGTERM', stop);
     process.once('SIGHUP', stop);
   });
-  say(`capturing on ${device}${config.bpfFilter ? ` with filter '${config.bpfFilter}'` : ''}; Ctrl+C to stop`);
+  say(`capturing on ${device} (${interfaceKind(device, linkType)})${config.bpfFilter ? ` with filter '${config.bpfFilter}'` : ''}; Ctrl+C to stop`);
   const wallMicros = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
   source.start(monitor.handleFrame);
   const tick = setInterval(() => monitor.tick(wallMicros()), config.refreshIntervalMs);

@@ -606,6 +606,8 @@ test('TUN: capture on a raw-IP interface inside a namespace decodes frames witho
     const idle = await startCli(['--no-tui', '-i', tun, '--json-log', idleLog], { prefix: ['ip', 'netns', 'exec', ns] });
     try {
       await stopCleanly(idle);
+      // The status line names the interface kind: a TUN carries raw IP.
+      assert.match(idle.stderr(), /capturing on \S+ \((TUN, )?raw IP\)/);
     } finally {
       idle.kill();
     }
