@@ -166,3 +166,14 @@ test('without capture privileges: one line saying how to grant them, exit 2', as
   assert.match(r.stderr, /sudo/);
   assert.match(r.stderr, /setcap cap_net_raw,cap_net_admin=eip/);
 });
+
+test('flags of features still to come are accepted (and --buffer-size is validated)', async () => {
+  const r = await runCli(['--read', pcap('tcpdump__dns_udp.pcap'), '--no-tui', '--resolve-dns', '--show-ptr-lookups', '--no-sandbox',
+    '--buffer-size', '16', '--max-connections', '50', '-r', '500', '--json-log', '/dev/null']);
+  assert.equal(r.code, 0, r.stderr);
+  for (const bad of [['--buffer-size', '0'], ['--buffer-size', 'big'], ['--buffer-size', '5000']]) {
+    const b = await runCli([...bad, '--no-tui']);
+    assert.equal(b.code, 2, `${bad.join(' ')}: ${b.stderr}`);
+    assertOneLineError(b.stderr);
+  }
+});
