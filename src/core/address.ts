@@ -9,20 +9,34 @@ export function formatIpv4(a: number): string {
 /** Formats an address held as four words; IPv4-mapped words print as dotted IPv4. */
 export function formatAddress(w0: number, w1: number, w2: number, w3: number): string {
   if (isIpv4Mapped(w0, w1, w2)) return formatIpv4(w3);
-  const groups = [w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff];
+  const group = (i: number): number => {
+    const w = i < 2 ? w0 : i < 4 ? w1 : i < 6 ? w2 : w3;
+    return (i & 1) === 0 ? w >>> 16 : w & 0xffff;
+  };
   // RFC 5952 §4.2: compress the longest run (length >= 2) of zero groups, the first one on a tie.
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) { i++; continue; }
+    if (group(i) !== 0) { i++; continue; }
     let j = i;
-    while (j < 8 && groups[j] === 0) j++;
+    while (j < 8 && group(j) === 0) j++;
     if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
     i = j;
   }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  // RFC 5952 §4.1, §4.3: no leading zeros, lowercase hex; built without intermediate arrays (this runs
+  // for every new connection).
+  let s = '';
+  for (let i = 0; i < 8;) {
+    if (i === bestStart) {
+      s += '::';
+      i += bestLen;
+      continue;
+    }
+    if (i > 0 && i !== bestStart + bestLen) s += ':';
+    s += group(i).toString(16);
+    i++;
+  }
+  return s;
 }
 
 export function isLoopbackWords(w0: number, w1: number, w2: number, w3: number): boolean {

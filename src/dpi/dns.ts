@@ -109,78 +109,72 @@ function skipName(b: Uint8Array, msg: number, end: number, pos: number): number 
   }
 }
 
-/** Reused label list: decoding a name collects its labels here before joining them. */
-const labelScratch: string[] = [];
+/** Offsets of the labels of the name being read (a 255-byte name has at most 127 labels). */
+const labelAt = new Int32Array(128);
+/** Plain names are copied here, dots included, and decoded in one call. */
+const nameBytes = Buffer.allocUnsafe(MAX_NAME_WIRE_LEN);
 
 /**
- * Decodes the name at `pos` to presentation text (labels joined by '.', root = ''), or null when
- * malformed. Same checks as skipName. Allocates: sessions only.
+ * Walks the name at `pos` with the same checks as skipName, recording where each label's length
+ * byte is in labelAt. Returns the number of labels, or -1 when malformed.
  */
-function readName(b: Uint8Array, msg: number, end: number, pos: number): string | null {
+function walkName(b: Uint8Array, msg: number, end: number, pos: number): number {
   let p = pos;
   let runStart = pos;
   let jumps = 0;
   let wireLen = 1;
-  labelScratch.length = 0;
+  let n = 0;
   for (;;) {
-    if (p >= end) return null;
+    if (p >= end) return -1;
     const c = b[p]!;
-    if (c === 0) break;
+    if (c === 0) return n;
     const kind = c & 0xc0;
     if (kind === 0xc0) {
-      if (p + 1 >= end) return null;
+      if (p + 1 >= end) return -1;
       const target = msg + (((c & 0x3f) << 8) | b[p + 1]!);
-      if (target < msg + HEADER_LEN || target >= runStart || ++jumps > MAX_POINTER_JUMPS) return null;
+      if (target < msg + HEADER_LEN || target >= runStart || ++jumps > MAX_POINTER_JUMPS) return -1;
       p = target;
       runStart = target;
       continue;
     }
-    if (kind !== 0) return null;
+    if (kind !== 0) return -1;
     wireLen += c + 1;
-    if (wireLen > MAX_NAME_WIRE_LEN || p + 1 + c > end) return null;
-    labelScratch.push(plainLabel(b, p + 1, p + 1 + c) ? PLAIN : labelText(b, p + 1, p + 1 + c));
-    labelStarts.push(p + 1);
+    if (wireLen > MAX_NAME_WIRE_LEN || p + 1 + c > end) return -1;
+    labelAt[n++] = p;
     p += 1 + c;
   }
-  // Common case: every label is plain printable ASCII, so the name is its bytes with dots between,
-  // built as one string rather than one per character.
-  let name: string;
-  if (labelScratch.every((l) => l === PLAIN)) {
-    nameCodes.length = 0;
-    for (let i = 0; i < labelStarts.length; i++) {
-      const at = labelStarts[i]!;
-      if (i > 0) nameCodes.push(0x2e);
-      for (let k = 0; k < b[at - 1]!; k++) nameCodes.push(b[at + k]!);
-    }
-    name = String.fromCharCode.apply(null, nameCodes);
-  } else {
-    for (let i = 0; i < labelScratch.length; i++) {
-      if (labelScratch[i] === PLAIN) {
-        const at = labelStarts[i]!;
-        labelScratch[i] = labelText(b, at, at + b[at - 1]!);
-      }
-    }
-    name = labelScratch.join('.');
-  }
-  labelScratch.length = 0;
-  labelStarts.length = 0;
-  return clip(name);
 }
 
-/** Marks a label in labelScratch as plain ASCII, to be read from the bytes. */
-const PLAIN = '\u0000plain'; // labelText never yields a NUL (it escapes control bytes)
-/** Where each collected label's bytes start (the length byte is just before). */
-const labelStarts: number[] = [];
-const nameCodes: number[] = [];
-
-/** Printable ASCII without the two characters that need escaping ('.' and '\\'). */
-function plainLabel(b: Uint8Array, from: number, to: number): boolean {
-  if (from === to) return false;
-  for (let i = from; i < to; i++) {
-    const c = b[i]!;
-    if (c < 0x21 || c > 0x7e || c === 0x2e || c === 0x5c) return false;
+/**
+ * Decodes the name at `pos` to presentation text (labels joined by '.', root = ''), or null when
+ * malformed. Allocates: sessions only.
+ */
+function readName(b: Uint8Array, msg: number, end: number, pos: number): string | null {
+  const labels = walkName(b, msg, end, pos);
+  if (labels < 0) return null;
+  // Common case: every label is printable ASCII needing no escape, so the text is the bytes with dots.
+  let len = 0;
+  let plain = true;
+  for (let i = 0; i < labels && plain; i++) {
+    const at = labelAt[i]!;
+    const c = b[at]!;
+    if (i > 0) nameBytes[len++] = 0x2e;
+    for (let k = at + 1; k <= at + c; k++) {
+      const x = b[k]!;
+      if (x < 0x21 || x > 0x7e || x === 0x2e || x === 0x5c) {
+        plain = false;
+        break;
+      }
+      nameBytes[len++] = x;
+    }
   }
-  return true;
+  if (plain) return clip(nameBytes.toString('latin1', 0, len));
+  const parts: string[] = [];
+  for (let i = 0; i < labels; i++) {
+    const at = labelAt[i]!;
+    parts.push(labelText(b, at + 1, at + 1 + b[at]!));
+  }
+  return clip(parts.join('.'));
 }
 
 /** Cuts a string to MAX_WIRE_STRING code units without splitting a surrogate pair. */

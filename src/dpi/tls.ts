@@ -97,6 +97,9 @@ function versionLabel(v: number): string | undefined {
 
 
 /** A name from the wire as UTF-8 text, cut to MAX_WIRE_STRING. */
+/** Short ASCII names are copied here and decoded in one call. */
+const asciiScratch = Buffer.allocUnsafe(MAX_WIRE_STRING);
+
 function wireText(bytes: Uint8Array): string {
   // Host names and ALPN ids are nearly always short ASCII: build those directly (TextDecoder costs
   // more per call than the whole name).
@@ -104,12 +107,14 @@ function wireText(bytes: Uint8Array): string {
   if (n <= MAX_WIRE_STRING) {
     let ascii = true;
     for (let i = 0; i < n; i++) {
-      if (bytes[i]! >= 0x80) {
+      const c = bytes[i]!;
+      if (c >= 0x80) {
         ascii = false;
         break;
       }
+      asciiScratch[i] = c;
     }
-    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+    if (ascii) return asciiScratch.toString('latin1', 0, n);
   }
   const s = utf8.decode(bytes.subarray(0, MAX_WIRE_STRING * 4));
   return s.length > MAX_WIRE_STRING ? s.slice(0, MAX_WIRE_STRING) : s;
