@@ -177,3 +177,20 @@ test('flags of features still to come are accepted (and --buffer-size is validat
     assertOneLineError(b.stderr);
   }
 });
+
+test('scripts/clear-old-logs.sh removes only rustnet logs older than the given age', () => {
+  const dir = fs.mkdtempSync(path.join(tmp, 'oldlogs-'));
+  const old = path.join(dir, 'rustnet_2020-01-01_00-00-00.log');
+  const fresh = path.join(dir, 'rustnet_2026-11-27_00-00-00.log');
+  const other = path.join(dir, 'keep-me.log');
+  for (const f of [old, fresh, other]) fs.writeFileSync(f, 'x');
+  const tenDaysAgo = new Date(Date.now() - 10 * 86400_000);
+  fs.utimesSync(old, tenDaysAgo, tenDaysAgo);
+  fs.utimesSync(other, tenDaysAgo, tenDaysAgo);
+  const script = new URL('../scripts/clear-old-logs.sh', import.meta.url).pathname;
+  const r = spawnSync('bash', [script, '7', dir], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(fs.readdirSync(dir).sort(), [path.basename(other), path.basename(fresh)].sort());
+  const bad = spawnSync('bash', [script, 'week', dir], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+});
