@@ -21,8 +21,7 @@ const HEADER_LEN = 12;
 const MIN_QUESTION_LEN = 5;
 /** Smallest resource record: root name (1) + TYPE, CLASS, TTL, RDLENGTH (RFC 1035 §4.1.3). */
 const MIN_RECORD_LEN = 11;
-/** RFC 1035 §2.3.4: labels are 63 octets or less, names 255 octets or less. */
-const MAX_LABEL_LEN = 63;
+/** RFC 1035 §2.3.4: names are 255 octets or less (labels' 63 follows from the length byte's top bits being 00). */
 const MAX_NAME_WIRE_LEN = 255;
 /** Compression pointers followed per name; legitimate names need a handful. */
 const MAX_POINTER_JUMPS = 32;
@@ -67,17 +66,22 @@ function dnsPort(ctx: DpiContext): number {
   return 0;
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Names (RFC 1035 §3.1, §4.1.4)
 // ---------------------------------------------------------------------------------------------
 
+/** Offsets of the labels of the name last walked (a 255-byte name has at most 127 labels). */
+const labelAt = new Int32Array(128);
+/** Offset just past the name last walked, where it starts (after its first pointer, if any). */
+let walkedEnd = -1;
+/** Plain names are copied here, dots included, and decoded in one call. */
+const nameBytes = Buffer.allocUnsafe(MAX_NAME_WIRE_LEN);
+
 /**
- * Walks the name at `pos` without allocating and returns the offset just past it in the record
- * (after the terminating root label or after the first compression pointer), or -1 when it is
- * malformed or runs past `end`. `msg` is where the message starts: pointers are relative to it.
+ * Walks the (possibly compressed) name at `pos`, recording where each label's length byte is in
+ * labelAt and setting walkedEnd. Returns the number of labels, or -1 when malformed. Allocation-free.
  */
-function skipName(b: Uint8Array, msg: number, end: number, pos: number): number {
+function walkName(b: Uint8Array, msg: number, end: number, pos: number): number {
   let p = pos;
   // Start of the label run being read: every pointer must land strictly before it, so the walk
   // always moves backwards through the message and cannot loop (RFC 1035 §4.1.4 says a pointer
@@ -86,10 +90,14 @@ function skipName(b: Uint8Array, msg: number, end: number, pos: number): number 
   let jumps = 0;
   let wireLen = 1; // the terminating root label
   let after = -1;
+  let n = 0;
   for (;;) {
     if (p >= end) return -1;
     const c = b[p]!;
-    if (c === 0) return after >= 0 ? after : p + 1;
+    if (c === 0) {
+      walkedEnd = after >= 0 ? after : p + 1;
+      return n;
+    }
     const kind = c & 0xc0;
     if (kind === 0xc0) {
       if (p + 1 >= end) return -1;
@@ -105,44 +113,14 @@ function skipName(b: Uint8Array, msg: number, end: number, pos: number): number 
     if (kind !== 0) return -1;
     wireLen += c + 1;
     if (wireLen > MAX_NAME_WIRE_LEN || p + 1 + c > end) return -1;
+    labelAt[n++] = p;
     p += 1 + c;
   }
 }
 
-/** Offsets of the labels of the name being read (a 255-byte name has at most 127 labels). */
-const labelAt = new Int32Array(128);
-/** Plain names are copied here, dots included, and decoded in one call. */
-const nameBytes = Buffer.allocUnsafe(MAX_NAME_WIRE_LEN);
-
-/**
- * Walks the name at `pos` with the same checks as skipName, recording where each label's length
- * byte is in labelAt. Returns the number of labels, or -1 when malformed.
- */
-function walkName(b: Uint8Array, msg: number, end: number, pos: number): number {
-  let p = pos;
-  let runStart = pos;
-  let jumps = 0;
-  let wireLen = 1;
-  let n = 0;
-  for (;;) {
-    if (p >= end) return -1;
-    const c = b[p]!;
-    if (c === 0) return n;
-    const kind = c & 0xc0;
-    if (kind === 0xc0) {
-      if (p + 1 >= end) return -1;
-      const target = msg + (((c & 0x3f) << 8) | b[p + 1]!);
-      if (target < msg + HEADER_LEN || target >= runStart || ++jumps > MAX_POINTER_JUMPS) return -1;
-      p = target;
-      runStart = target;
-      continue;
-    }
-    if (kind !== 0) return -1;
-    wireLen += c + 1;
-    if (wireLen > MAX_NAME_WIRE_LEN || p + 1 + c > end) return -1;
-    labelAt[n++] = p;
-    p += 1 + c;
-  }
+/** Offset just past the name at `pos` (after its first pointer, if any), or -1 when malformed. */
+function skipName(b: Uint8Array, msg: number, end: number, pos: number): number {
+  return walkName(b, msg, end, pos) < 0 ? -1 : walkedEnd;
 }
 
 /**
