@@ -249,6 +249,26 @@ describe('QUIC crypto: RFC 9001 Appendix A (v1)', () => {
     assert.deepEqual(packet, RFC9001_CLIENT_INITIAL);
   });
 
+  test('an Initial whose first frame cannot be in an Initial packet is not opened (checked before the AEAD pass)', () => {
+    const keys = clientKeys(QUIC_V1, RFC_DCID);
+    const make = (first: number) => protect({
+      version: QUIC_V1, type: 0, dcid: RFC_DCID, scid: new Uint8Array(0), pn: 0, pnLen: 2,
+      payload: Buffer.concat([Buffer.from([first]), RFC_CRYPTO_FRAME, Buffer.alloc(900)]), keys,
+    });
+    // RFC 9000 §12.4: PADDING, PING, ACK, CRYPTO, CONNECTION_CLOSE may lead an Initial's payload.
+    for (const first of [0x00, 0x01, 0x06]) {
+      const packet = make(first);
+      const opened = openLongHeaderPacket(packet, 0, 18, packet.length, clientKeys(QUIC_V1, RFC_DCID));
+      assert.ok(opened, `first frame 0x${first.toString(16)} opens`);
+      assert.equal(opened.payload[0], first);
+    }
+    // A STREAM frame (0x08) or an unassigned type never leads an Initial, though the AEAD would verify.
+    for (const first of [0x08, 0x30, 0xff]) {
+      const packet = make(first);
+      assert.equal(openLongHeaderPacket(packet, 0, 18, packet.length, clientKeys(QUIC_V1, RFC_DCID)), null, `0x${first.toString(16)}`);
+    }
+  });
+
   test('A.3 server Initial opens with server keys (ACK + CRYPTO ServerHello)', () => {
     const keys = deriveInitialKeys(quicVersionInfo(QUIC_V1)!, 0, RFC_DCID, true);
     // 1+4+1+0+1+8 + token length (1) + Length 0x4075 (2) = 18.

@@ -5,7 +5,7 @@ import { Score, Transport, Verdict, type Classifier, type ClassifierSession, typ
 import { parseClientHello } from './client-hello.js';
 import {
   LongType,
-  deriveInitialKeys,
+  deriveInitialKeysAt,
   longPacketType,
   openLongHeaderPacket,
   quicVersionInfo,
@@ -177,6 +177,19 @@ class CryptoStream {
   }
 }
 
+/** Client Initial keys for one (version, DCID): one set per candidate salt until one authenticates. */
+interface KeyEntry {
+  readonly version: number;
+  readonly dcid: Uint8Array;
+  sets: InitialKeys[];
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, off: number, len: number): boolean {
+  if (a.length !== len) return false;
+  for (let i = 0; i < len; i++) if (a[i] !== b[off + i]) return false;
+  return true;
+}
+
 class QuicSession implements ClassifierSession {
   app: AppInfo | null = null;
   private datagrams = 0;
@@ -195,7 +208,7 @@ class QuicSession implements ClassifierSession {
   /** Version of the client Initials feeding `crypto`. */
   private cryptoVersion = -1;
   /** Client Initial keys per version and DCID: a Retry (RFC 9000 §17.2.5) makes the client switch DCID. */
-  private keys: Map<string, InitialKeys[]> | null = null;
+  private keys: KeyEntry[] | null = null;
 
   feed(buf: Uint8Array, off: number, len: number, ctx: DpiContext): number {
     this.datagrams++;
@@ -285,22 +298,28 @@ class QuicSession implements ClassifierSession {
     dcidLen: number,
     ctx: DpiContext,
   ): boolean {
-    let id = info.version.toString(16) + ':';
-    for (let i = dcidOff; i < dcidOff + dcidLen; i++) id += buf[i]!.toString(16).padStart(2, '0');
-    const keys = (this.keys ??= new Map());
-    let sets = keys.get(id);
-    if (sets === undefined) {
-      if (keys.size >= MAX_KEY_SETS) return false;
-      // Copy the DCID: buf is the caller's and is reused.
-      const dcid = buf.slice(dcidOff, dcidOff + dcidLen);
-      sets = info.salts.map((_, i) => deriveInitialKeys(info, i, dcid, false));
-      keys.set(id, sets);
+    const keys = (this.keys ??= []);
+    let entry: KeyEntry | undefined;
+    for (const k of keys) {
+      if (k.version === info.version && sameBytes(k.dcid, buf, dcidOff, dcidLen)) {
+        entry = k;
+        break;
+      }
     }
+    if (entry === undefined) {
+      if (keys.length >= MAX_KEY_SETS) return false;
+      const sets: InitialKeys[] = [];
+      for (let i = 0; i < info.salts.length; i++) sets.push(deriveInitialKeysAt(info, i, buf, dcidOff, dcidLen, false));
+      // Copy the DCID: buf is the caller's and is reused.
+      entry = { version: info.version, dcid: buf.slice(dcidOff, dcidOff + dcidLen), sets };
+      keys.push(entry);
+    }
+    const sets = entry.sets;
     for (let i = 0; i < sets.length; i++) {
       const opened = openLongHeaderPacket(buf, start, pnOffset, end, sets[i]!);
       if (opened === null) continue;
       // Versions with several candidate salts: keep only the one that authenticated.
-      if (sets.length > 1) keys.set(id, [sets[i]!]);
+      if (sets.length > 1) entry.sets = [sets[i]!];
       this.clientDir = ctx.fromClient;
       // RFC 9000 §6.2: after Version Negotiation the client abandons the attempt and starts over in another
       // version with a new ClientHello, so fragments of the old one must not be mixed into it.

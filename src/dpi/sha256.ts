@@ -1,0 +1,168 @@
+// SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104) for the short messages of the QUIC Initial key schedule.
+//
+// node:crypto is faster per byte, but every call there pays for an object, a native transition and an
+// OpenSSL context; the key schedule hashes a few dozen bytes at a time, so those fixed costs were most of
+// the QUIC classifier's time. Here a hash state is eight 32-bit words and nothing is allocated per call.
+
+/** FIPS 180-4 §4.2.2: the first 32 bits of the fractional parts of the cube roots of the first 64 primes. */
+const K = new Int32Array([
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+]);
+
+/** FIPS 180-4 §5.3.3: the initial hash value. */
+const H0 = new Int32Array([
+  0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+]);
+
+/** Message schedule scratch (FIPS 180-4 §6.2.2 step 1); the first 16 words are the block being hashed. */
+const W = new Int32Array(64);
+/** The key block while its pads are made. */
+const KEY_BLOCK = new Int32Array(16);
+
+/** One compression (FIPS 180-4 §6.2.2) of the block in W[0..16) into `state`. */
+function compress(state: Int32Array): void {
+  const w = W;
+  for (let t = 16; t < 64; t++) {
+    const a = w[t - 15]!;
+    const b = w[t - 2]!;
+    const s0 = ((a >>> 7) | (a << 25)) ^ ((a >>> 18) | (a << 14)) ^ (a >>> 3);
+    const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
+    w[t] = (w[t - 16]! + s0 + w[t - 7]! + s1) | 0;
+  }
+  let a = state[0]!;
+  let b = state[1]!;
+  let c = state[2]!;
+  let d = state[3]!;
+  let e = state[4]!;
+  let f = state[5]!;
+  let g = state[6]!;
+  let h = state[7]!;
+  for (let t = 0; t < 64; t++) {
+    const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+    const ch = (e & f) ^ (~e & g);
+    const t1 = (h + S1 + ch + K[t]! + w[t]!) | 0;
+    const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+    const maj = (a & b) ^ (a & c) ^ (b & c);
+    const t2 = (S0 + maj) | 0;
+    h = g;
+    g = f;
+    f = e;
+    e = (d + t1) | 0;
+    d = c;
+    c = b;
+    b = a;
+    a = (t1 + t2) | 0;
+  }
+  state[0] = (state[0]! + a) | 0;
+  state[1] = (state[1]! + b) | 0;
+  state[2] = (state[2]! + c) | 0;
+  state[3] = (state[3]! + d) | 0;
+  state[4] = (state[4]! + e) | 0;
+  state[5] = (state[5]! + f) | 0;
+  state[6] = (state[6]! + g) | 0;
+  state[7] = (state[7]! + h) | 0;
+}
+
+/**
+ * Put the final block of a message into W: bytes[off..off+len) (len <= 55, so the padding of
+ * FIPS 180-4 §5.1.1 fits in the same block) for a message of `totalLen` bytes in all.
+ */
+function finalBlockFromBytes(bytes: Uint8Array, off: number, len: number, totalLen: number): void {
+  const w = W;
+  w.fill(0, 0, 16);
+  for (let i = 0; i < len; i++) w[i >> 2] |= bytes[off + i]! << (24 - 8 * (i & 3));
+  w[len >> 2] |= 0x80 << (24 - 8 * (len & 3));
+  w[15] = totalLen * 8;
+}
+
+/** The final block of a message whose last 32 bytes are the digest in `words` (the outer hash of HMAC). */
+function finalBlockFromWords(words: Int32Array, totalLen: number): void {
+  const w = W;
+  for (let i = 0; i < 8; i++) w[i] = words[i]!;
+  w[8] = 0x80000000 | 0;
+  w.fill(0, 9, 15);
+  w[15] = totalLen * 8;
+}
+
+/** The largest message hmacShort() takes: one block less the padding. */
+export const MAX_SHORT_MESSAGE = 55;
+
+/**
+ * An HMAC-SHA256 key (RFC 2104) of at most 64 bytes with its inner and outer pads already hashed, so
+ * each message costs two compressions.
+ */
+export class HmacKey {
+  readonly inner = new Int32Array(8);
+  readonly outer = new Int32Array(8);
+
+  /** Key bytes key[off..off+len); len <= 64 (a longer key would first be hashed, which QUIC never needs). */
+  static fromBytes(key: Uint8Array, off = 0, len = key.length): HmacKey {
+    if (len > 64) throw new RangeError('HMAC keys longer than one block are not supported');
+    const k = new HmacKey();
+    const w = W;
+    w.fill(0, 0, 16);
+    for (let i = 0; i < len; i++) w[i >> 2] |= key[off + i]! << (24 - 8 * (i & 3));
+    k.setPads();
+    return k;
+  }
+
+  /** A 32-byte key given as eight big-endian words (an HMAC output used as the next key). */
+  static fromWords(words: Int32Array): HmacKey {
+    const k = new HmacKey();
+    const w = W;
+    for (let i = 0; i < 8; i++) w[i] = words[i]!;
+    w.fill(0, 8, 16);
+    k.setPads();
+    return k;
+  }
+
+  /** Hash key⊕ipad and key⊕opad (the key is in W[0..16)). */
+  private setPads(): void {
+    const w = W;
+    const key = KEY_BLOCK;
+    for (let i = 0; i < 16; i++) key[i] = w[i]!;
+    for (let i = 0; i < 16; i++) w[i] = key[i]! ^ 0x36363636;
+    this.inner.set(H0);
+    compress(this.inner);
+    for (let i = 0; i < 16; i++) w[i] = key[i]! ^ 0x5c5c5c5c;
+    this.outer.set(H0);
+    compress(this.outer);
+  }
+}
+
+const tmp = new Int32Array(8);
+
+/**
+ * HMAC-SHA256 of msg[off..off+len) (len <= MAX_SHORT_MESSAGE) under `key`, written to `out` as
+ * eight big-endian words.
+ */
+export function hmacShort(key: HmacKey, msg: Uint8Array, off: number, len: number, out: Int32Array): void {
+  if (len > MAX_SHORT_MESSAGE) throw new RangeError('message longer than one block');
+  tmp.set(key.inner);
+  finalBlockFromBytes(msg, off, len, 64 + len);
+  compress(tmp);
+  finalBlockFromWords(tmp, 64 + 32);
+  out.set(key.outer);
+  compress(out);
+}
+
+/** SHA-256 of a message of at most MAX_SHORT_MESSAGE bytes (for tests against the FIPS examples). */
+export function sha256Short(msg: Uint8Array): Int32Array {
+  if (msg.length > MAX_SHORT_MESSAGE) throw new RangeError('message longer than one block');
+  const out = new Int32Array(H0);
+  finalBlockFromBytes(msg, 0, msg.length, msg.length);
+  compress(out);
+  return out;
+}
+
+/** Eight big-endian words as 32 bytes, into out[off..off+32) (or its first `len` bytes). */
+export function wordsToBytes(words: Int32Array, out: Uint8Array, off = 0, len = 32): void {
+  for (let i = 0; i < len; i++) out[off + i] = (words[i >> 2]! >>> (24 - 8 * (i & 3))) & 0xff;
+}
