@@ -49,6 +49,9 @@ export interface Classifier {
    * Called on payloads until some classifier claims the flow. Must never throw.
    */
   detect(buf: Uint8Array, off: number, len: number, ctx: DpiContext): number;
-  /** New per-flow session; the payload passed to detect() is fed to it next. */
-  start(): ClassifierSession;
+  /**
+   * New per-flow session; the payload passed to detect() is fed to it next. `score` is what detect()
+   * said of that payload (a session may skip checks detect() already made on the same bytes).
+   */
+  start(score?: number): ClassifierSession;
 }

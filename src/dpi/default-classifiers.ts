@@ -19,7 +19,7 @@ import { tlsClassifier } from './tls.js';
 export function defaultClassifiers(): Classifier[] {
   // Most common traffic first: a CONTENT match ends the search early.
   return [
-    tlsClassifier, httpClassifier, quicClassifier, dnsClassifier, sshClassifier, stunClassifier, ntpClassifier,
+    tlsClassifier, httpClassifier, dnsClassifier, quicClassifier, sshClassifier, stunClassifier, ntpClassifier,
     dhcpClassifier, ssdpClassifier, netbiosClassifier, snmpClassifier, bittorrentClassifier, mqttClassifier, ftpClassifier,
   ];
 }

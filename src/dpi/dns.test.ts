@@ -670,3 +670,33 @@ test('corpus: each payload is content for its own classifier only, and flows get
   }
   for (const p of ['DNS', 'mDNS', 'LLMNR', 'DHCP', 'SSDP', 'NetBIOS']) assert.ok((seen.get(p) ?? 0) > 0, `no ${p} flow`);
 });
+
+test('a response repeating the question (in any letter case) lists the name once; a new name is added', () => {
+  const ctx = (client: boolean) => flowCtx(17, client ? 40000 : 53, client ? 53 : 40000, client, 0);
+  const s = dnsClassifier.start(Score.CONTENT);
+  const q = message({ flags: 0x0100, qd: [question('www.Example.org')] });
+  s.feed(q, 0, q.length, ctx(true));
+  const r = message({ flags: 0x8180, qd: [question('WWW.example.ORG'), question('other.example')] });
+  s.feed(r, 0, r.length, ctx(false));
+  assert.deepEqual(s.app?.details.dns_queries, ['www.Example.org', 'other.example']);
+  assert.equal(s.app?.domain, 'www.Example.org');
+  // A name with bytes that need escapes is compared as text, still once.
+  const odd = message({ flags: 0x8180, qd: [[3, 0x61, 0x2e, 0x62, 0, 0, 1, 0, 1], [3, 0x61, 0x2e, 0x62, 0, 0, 1, 0, 1]] });
+  s.feed(odd, 0, odd.length, ctx(false));
+  assert.deepEqual(s.app?.details.dns_queries, ['www.Example.org', 'other.example', 'a\\.b']);
+});
+
+test('a session started on a datagram detect() accepted reads it like one started without that knowledge', () => {
+  for (const [name, bytes] of [
+    ['query', message({ flags: 0x0100, qd: [question('a.example')] })],
+    ['response', message({ flags: 0x8180, qd: [question('b.example')], an: [{ name: nameBytes('b.example'), type: 1, rdata: [192, 0, 2, 1] }] })],
+  ] as const) {
+    const ctx = flowCtx(17, 40000, 53, true, 0);
+    assert.equal(dnsClassifier.detect(bytes, 0, bytes.length, ctx), Score.CONTENT, name);
+    const a = dnsClassifier.start(Score.CONTENT);
+    const b = dnsClassifier.start();
+    assert.equal(a.feed(bytes, 0, bytes.length, ctx), b.feed(bytes, 0, bytes.length, ctx), name);
+    assert.deepEqual(a.app, b.app, name);
+    assert.ok(a.app !== null, `${name} recognised`);
+  }
+});

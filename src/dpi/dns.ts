@@ -124,12 +124,10 @@ function skipName(b: Uint8Array, msg: number, end: number, pos: number): number 
 }
 
 /**
- * Decodes the name at `pos` to presentation text (labels joined by '.', root = ''), or null when
- * malformed. Allocates: sessions only.
+ * The name just walked (walkName returned `labels` > 0) as presentation text: labels joined by '.'.
+ * Allocates: sessions only.
  */
-function readName(b: Uint8Array, msg: number, end: number, pos: number): string | null {
-  const labels = walkName(b, msg, end, pos);
-  if (labels < 0) return null;
+function nameText(b: Uint8Array, labels: number): string {
   // Common case: every label is printable ASCII needing no escape, so the text is the bytes with dots.
   let len = 0;
   let plain = true;
@@ -153,6 +151,35 @@ function readName(b: Uint8Array, msg: number, end: number, pos: number): string 
     parts.push(labelText(b, at + 1, at + 1 + b[at]!));
   }
   return clip(parts.join('.'));
+}
+
+/**
+ * Whether the name just walked (`labels` > 0) equals an entry of `list`, ignoring ASCII case
+ * (RFC 4343 §3). Only names of plain printable ASCII are compared; others answer false and are
+ * decoded (addDistinct then compares the text). Allocation-free.
+ */
+function isListed(list: string[] | undefined, b: Uint8Array, labels: number): boolean {
+  if (list === undefined) return false;
+  let len = labels - 1;
+  for (let i = 0; i < labels; i++) len += b[labelAt[i]!]!;
+  for (const v of list) {
+    if (v.length !== len) continue;
+    let k = 0;
+    let same = true;
+    for (let i = 0; i < labels && same; i++) {
+      const at = labelAt[i]!;
+      if (i > 0 && v.charCodeAt(k++) !== 0x2e) same = false;
+      for (let j = at + 1; j <= at + b[at]! && same; j++) {
+        const x = b[j]!;
+        if (x < 0x21 || x > 0x7e || x === 0x2e || x === 0x5c) return false;
+        let y = v.charCodeAt(k++);
+        if (y >= 65 && y <= 90) y += 32;
+        if ((x >= 65 && x <= 90 ? x + 32 : x) !== y) same = false;
+      }
+    }
+    if (same) return true;
+  }
+  return false;
 }
 
 /** Cuts a string to MAX_WIRE_STRING code units without splitting a surrogate pair. */
@@ -349,11 +376,19 @@ class DnsSession implements ClassifierSession {
   private failed = false;
   /** Per direction (client, server), created on the first TCP payload: UDP flows never need them. */
   private tcp: [TcpDirection | null, TcpDirection | null] | null = null;
+  /** detect() found the first datagram plausible: its checks need not run again on the same bytes. */
+  private firstChecked: boolean;
+
+  constructor(firstChecked: boolean) {
+    this.firstChecked = firstChecked;
+  }
 
   feed(buf: Uint8Array, off: number, len: number, ctx: DpiContext): number {
+    const checked = this.firstChecked;
+    this.firstChecked = false;
     if (off < 0 || len <= 0 || off + len > buf.length) return this.verdict();
     if (ctx.transport === TRANSPORT_TCP) this.feedTcp(buf, off, off + len, ctx);
-    else this.message(buf, off, off + len, len, ctx);
+    else this.message(buf, off, off + len, len, ctx, checked);
     return this.verdict();
   }
 
@@ -422,7 +457,7 @@ class DnsSession implements ClassifierSession {
       const want = dir.msgLen - dir.got;
       if (dir.got === 0 && end - p >= want) {
         // Whole message in this segment: parse it where it lies.
-        this.message(b, p, p + want, want, ctx);
+        this.message(b, p, p + want, want, ctx, false);
         p += want;
         dir.resetMessage();
         continue;
@@ -443,7 +478,7 @@ class DnsSession implements ClassifierSession {
       dir.got += take;
       p += take;
       if (dir.got === dir.msgLen) {
-        this.message(dir.store!, 0, dir.stored, dir.msgLen, ctx);
+        this.message(dir.store!, 0, dir.stored, dir.msgLen, ctx, false);
         dir.resetMessage();
       } else if (this.app === null && dir.stored >= HEADER_LEN && !plausibleHeader(dir.store!, dir.msgLen)) {
         this.failed = true;
@@ -458,9 +493,9 @@ class DnsSession implements ClassifierSession {
    * One message at b[s..end) (end < s + msgLen when only a prefix was kept). Invalid messages
    * before the first valid one make the session reject; later ones are skipped.
    */
-  private message(b: Uint8Array, s: number, end: number, msgLen: number, ctx: DpiContext): void {
+  private message(b: Uint8Array, s: number, end: number, msgLen: number, ctx: DpiContext, checked: boolean): void {
     this.messages++;
-    if (!plausibleMessage(b, s, end, msgLen, false)) {
+    if (!checked && !plausibleMessage(b, s, end, msgLen, false)) {
       if (this.app === null) this.failed = true;
       return;
     }
@@ -479,13 +514,15 @@ class DnsSession implements ClassifierSession {
     let p = s + HEADER_LEN;
     let ok = true;
     for (let i = 0; i < qd; i++) {
-      const nameEnd = skipName(b, s, end, p);
-      if (nameEnd < 0 || nameEnd + 4 > end) {
+      const labels = walkName(b, s, end, p);
+      const nameEnd = walkedEnd;
+      if (labels < 0 || nameEnd + 4 > end) {
         ok = false;
         break;
       }
-      const name = readName(b, s, end, p);
-      if (name !== null && name !== '') {
+      // A response repeats the query's question: recognise a name already listed without making it again.
+      if (labels > 0 && !isListed(app.details.dns_queries, b, labels)) {
+        const name = nameText(b, labels);
         if (app.domain === undefined) app.domain = name;
         addDistinct(app, 'dns_queries', name);
       }
@@ -522,9 +559,9 @@ class DnsSession implements ClassifierSession {
       if (rdLen === 16) addDistinct(app, 'dns_answers', ipv6Text(b, rdStart));
     } else if (type === TYPE_PTR || type === TYPE_CNAME) {
       // The target name must end inside RDATA; its pointers may reach earlier bytes of the message.
-      if (skipName(b, s, rdEnd, rdStart) !== rdEnd) return;
-      const name = readName(b, s, rdEnd, rdStart);
-      if (name !== null && name !== '') addDistinct(app, 'dns_answers', name);
+      const labels = walkName(b, s, rdEnd, rdStart);
+      if (labels <= 0 || walkedEnd !== rdEnd) return;
+      addDistinct(app, 'dns_answers', nameText(b, labels));
     }
   }
 }
@@ -592,7 +629,7 @@ export const dnsClassifier: Classifier = {
   id: 'dns',
   transports: Transport.BOTH,
   detect,
-  start(): ClassifierSession {
-    return new DnsSession();
+  start(score?: number): ClassifierSession {
+    return new DnsSession(score === Score.CONTENT);
   },
 };

@@ -81,7 +81,7 @@ export class DpiEngine implements PayloadInspector {
       return false;
     }
     st.tried |= 1 << best;
-    st.session = list[best]!.start();
+    st.session = list[best]!.start(bestScore);
     return true;
   }
 }

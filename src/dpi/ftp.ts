@@ -1,8 +1,9 @@
 // FTP classifier: the control connection's greeting and the user name the client logs in with.
 
-import { MAX_WIRE_STRING, newAppInfo, type AppInfo } from '../core/app-info.js';
+import { newAppInfo, type AppInfo } from '../core/app-info.js';
 import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 import { Arrival, TcpStream } from './tcp-stream.js';
+import { wireText } from './wire-text.js';
 
 /** Longest control line we collect; RFC 959 sets no limit, real replies and commands are short. */
 const MAX_LINE = 512;
@@ -13,7 +14,6 @@ const FTP_PORT = 21;
 const CR = 0x0d;
 const LF = 0x0a;
 const SP = 0x20;
-const utf8 = new TextDecoder();
 
 /** Command verbs of RFC 959 §4.1, RFC 2228 (security), RFC 2389 (FEAT/OPTS), RFC 2428, RFC 3659. */
 const COMMANDS: readonly string[] = [
@@ -94,10 +94,6 @@ function verbIn(d: Uint8Array, p: number, n: number, list: readonly string[]): b
   return false;
 }
 
-function decodeWire(d: Uint8Array, p: number, end: number): string {
-  const s = utf8.decode(d.subarray(p, Math.min(end, p + MAX_WIRE_STRING * 4)));
-  return s.length > MAX_WIRE_STRING ? s.slice(0, MAX_WIRE_STRING) : s;
-}
 
 /** One direction's control lines, in TCP sequence order. */
 class Direction {
@@ -180,7 +176,7 @@ class FtpSession implements ClassifierSession {
     if (verb === 'USER' && !this.user && v + 1 < n) {
       // The password (PASS) is deliberately never recorded.
       this.user = true;
-      this.app!.details.ftp_user = decodeWire(d, v + 1, n);
+      this.app!.details.ftp_user = wireText(d, v + 1, n);
     }
   }
 
@@ -195,7 +191,7 @@ class FtpSession implements ClassifierSession {
       }
       this.greeted = true;
       this.recognise();
-      this.app!.details.ftp_banner = decodeWire(d, 0, n);
+      this.app!.details.ftp_banner = wireText(d, 0, n);
     } else if (code === 234 && this.app !== null) {
       // RFC 4217 §4.1: 234 accepts AUTH TLS; the rest of the control connection is TLS.
       this.tls = true;

@@ -1,8 +1,9 @@
 // HTTP/1.x classifier: first request (method, target, Host), response status, and TLS inside CONNECT tunnels.
 
-import { MAX_WIRE_STRING, newAppInfo, type AppInfo } from '../core/app-info.js';
+import { newAppInfo, type AppInfo } from '../core/app-info.js';
 import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 import { Arrival, TcpStream } from './tcp-stream.js';
+import { wireText } from './wire-text.js';
 import { tlsClassifier } from './tls.js';
 
 /** Most bytes of the first request's header block we read before giving up on its end. */
@@ -28,7 +29,6 @@ const HT = 0x09;
 const CR = 0x0d;
 const LF = 0x0a;
 const EMPTY = new Uint8Array(0);
-const utf8 = new TextDecoder();
 
 /** Length of the method token at buf[off..end) when it is a known method followed by SP, else 0. */
 function methodLength(buf: Uint8Array, off: number, end: number): number {
@@ -102,17 +102,12 @@ function isHeader(d: Uint8Array, p: number, end: number, name: string): boolean 
   return true;
 }
 
-function decodeWire(d: Uint8Array, p: number, end: number): string {
-  const take = Math.min(end - p, MAX_WIRE_STRING * 4);
-  const s = utf8.decode(d.subarray(p, p + take));
-  return s.length > MAX_WIRE_STRING ? s.slice(0, MAX_WIRE_STRING) : s;
-}
 
 /** Field value without the optional whitespace around it (RFC 9110 §5.5, OWS). */
 function trimmedValue(d: Uint8Array, p: number, end: number): string {
   while (p < end && (d[p] === SP || d[p] === HT)) p++;
   while (end > p && (d[end - 1] === SP || d[end - 1] === HT)) end--;
-  return decodeWire(d, p, end);
+  return wireText(d, p, end);
 }
 
 /** Where a LineReader delivers one direction's bytes. */
@@ -274,7 +269,7 @@ class HttpSession implements ClassifierSession {
     if (tls === null) {
       // TLS clients speak first (RFC 8446 §2); anything else in the tunnel we leave alone.
       if (!ctx.fromClient || tlsClassifier.detect(buf, off, len, ctx) !== Score.CONTENT) return Verdict.DONE;
-      tls = tlsClassifier.start();
+      tls = tlsClassifier.start(Score.CONTENT);
       this.tunnelTls = tls;
     }
     const v = tls.feed(buf, off, len, ctx);
@@ -358,8 +353,8 @@ class HttpSession implements ClassifierSession {
     while (v > s + m && d[v] !== SP) v--;
     if (v <= s + m + 1 || e - (v + 1) !== 8 || !isHttp1Version(d, v + 1, e)) return false;
     if (this.requests > 0) return true;
-    this.method = decodeWire(d, s, s + m);
-    this.target = decodeWire(d, s + m + 1, v);
+    this.method = wireText(d, s, s + m);
+    this.target = wireText(d, s + m + 1, v);
     if (this.app === null) this.app = newAppInfo('HTTP');
     const det = this.app.details;
     det.http_method = this.method;

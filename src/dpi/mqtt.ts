@@ -3,6 +3,7 @@
 import { MAX_WIRE_STRING, newAppInfo, type AppInfo } from '../core/app-info.js';
 import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 import { Arrival, TcpStream } from './tcp-stream.js';
+import { wireText } from './wire-text.js';
 
 /** Most client bytes we buffer while the CONNECT packet arrives. */
 const MAX_CONNECT_BYTES = 2048;
@@ -13,7 +14,6 @@ const MQTT_PORT = 1883;
 
 /** MQTT 3.1.1 §2.2.1 / 5.0 §2.1.2: packet type CONNECT (1) with all flag bits zero. */
 const CONNECT_HEADER = 0x10;
-const utf8 = new TextDecoder();
 
 /** Offset just past the last varint read by readVarint (module scratch keeps detect() allocation-free). */
 let varintEnd = 0;
@@ -166,8 +166,7 @@ class MqttSession implements ClassifierSession {
     if (p + idLen > stop && packetEnd <= end) return;
     const idEnd = Math.min(p + idLen, stop, p + MAX_WIRE_STRING * 4);
     if (idEnd <= p) return;
-    const id = utf8.decode(d.subarray(p, idEnd));
-    this.app!.details.mqtt_client_id = id.length > MAX_WIRE_STRING ? id.slice(0, MAX_WIRE_STRING) : id;
+    this.app!.details.mqtt_client_id = wireText(d, p, idEnd);
   }
 
   private recognise(level: number): void {

@@ -1,10 +1,11 @@
 // TLS classifier: reassembles the ClientHello (and ServerHello) over TCP to read SNI, ALPN and version.
 
-import { MAX_WIRE_STRING, newAppInfo, type AppInfo } from '../core/app-info.js';
+import { newAppInfo, type AppInfo } from '../core/app-info.js';
 import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 import { parseClientHello, parseServerHello, type ClientHello, type ServerHello } from './client-hello.js';
 import { Arrival, TcpStream } from './tcp-stream.js';
 import { u16 } from '../core/bytes.js';
+import { wireText } from './wire-text.js';
 
 /** Most client→server bytes we reassemble while looking for the end of the ClientHello. */
 const CLIENT_STREAM_LIMIT = 16 * 1024;
@@ -28,7 +29,6 @@ const HS_CLIENT_HELLO = 1;
 const HS_SERVER_HELLO = 2;
 
 const HTTP_ALPN = new Set(['http/1.1', 'http/1.0', 'h2', 'h2c', 'h3']);
-const utf8 = new TextDecoder();
 
 function isTlsPort(port: number): boolean {
   return (
@@ -95,30 +95,6 @@ function versionLabel(v: number): string | undefined {
   }
 }
 
-
-/** A name from the wire as UTF-8 text, cut to MAX_WIRE_STRING. */
-/** Short ASCII names are copied here and decoded in one call. */
-const asciiScratch = Buffer.allocUnsafe(MAX_WIRE_STRING);
-
-function wireText(bytes: Uint8Array): string {
-  // Host names and ALPN ids are nearly always short ASCII: build those directly (TextDecoder costs
-  // more per call than the whole name).
-  const n = bytes.length;
-  if (n <= MAX_WIRE_STRING) {
-    let ascii = true;
-    for (let i = 0; i < n; i++) {
-      const c = bytes[i]!;
-      if (c >= 0x80) {
-        ascii = false;
-        break;
-      }
-      asciiScratch[i] = c;
-    }
-    if (ascii) return asciiScratch.toString('latin1', 0, n);
-  }
-  const s = utf8.decode(bytes.subarray(0, MAX_WIRE_STRING * 4));
-  return s.length > MAX_WIRE_STRING ? s.slice(0, MAX_WIRE_STRING) : s;
-}
 
 /** The version a hello names: the newest listed one we know, else legacy_version. */
 function helloVersion(hello: ServerHello): number {
@@ -224,10 +200,9 @@ class TlsSession implements ClassifierSession {
       this.afterClientHello++;
       return;
     }
-    const hs = (this.clientHs ??= new HandshakeStream(CLIENT_STREAM_LIMIT));
-    const s = hs.stream;
-    // Common case: the first segment holds one record carrying the whole ClientHello. Read it in place.
-    if (!s.started && this.app === null) {
+    // Common case: the first segment holds one record carrying the whole ClientHello. Read it in place
+    // (no reassembly state is made at all).
+    if (this.app === null && !this.clientStarted()) {
       const total = wholeMessageInFirstRecord(buf, off, len, HS_CLIENT_HELLO);
       if (total > 0) {
         const hello = parseClientHello(buf, off + 5, total);
@@ -239,6 +214,8 @@ class TlsSession implements ClassifierSession {
         }
       }
     }
+    const hs = (this.clientHs ??= new HandshakeStream(CLIENT_STREAM_LIMIT));
+    const s = hs.stream;
     // The stream starts at the first segment that can begin a ClientHello record; segments seen
     // before it are held back in case they are its out-of-order continuation.
     if (!s.started && handshakePrefix(buf, off, len, HS_CLIENT_HELLO)) s.start(seq);
@@ -270,9 +247,7 @@ class TlsSession implements ClassifierSession {
     if (this.clientDone) this.afterClientHello++;
     else this.stalls++;
     if (this.serverDone) return;
-    const hs = (this.serverHs ??= new HandshakeStream(SERVER_STREAM_LIMIT));
-    const s = hs.stream;
-    if (!s.started && this.app !== null) {
+    if (this.app !== null && (this.serverHs === null || !this.serverHs.stream.started)) {
       // Common case: the first server segment holds a record with the whole ServerHello.
       const total = wholeMessageInFirstRecord(buf, off, len, HS_SERVER_HELLO);
       const hello = total > 0 ? parseServerHello(buf, off + 5, total) : null;
@@ -282,6 +257,8 @@ class TlsSession implements ClassifierSession {
         return;
       }
     }
+    const hs = (this.serverHs ??= new HandshakeStream(SERVER_STREAM_LIMIT));
+    const s = hs.stream;
     if (!s.started) {
       if (startsHandshakeRecord(buf, off, len, HS_SERVER_HELLO)) {
         s.start(seq);
@@ -327,11 +304,11 @@ class TlsSession implements ClassifierSession {
     if (app === null) return;
     const d = app.details;
     if (hello.serverName !== undefined) {
-      d.sni = wireText(hello.serverName);
+      d.sni = wireText(hello.serverName, 0, hello.serverName.length);
       app.domain = d.sni;
     }
     if (hello.alpn.length > 0) {
-      const alpn = hello.alpn.map(wireText);
+      const alpn = hello.alpn.map((a) => wireText(a, 0, a.length));
       d.alpn = alpn;
       if (alpn.some((p) => HTTP_ALPN.has(p))) app.protocol = 'HTTPS';
     }

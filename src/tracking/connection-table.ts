@@ -121,19 +121,18 @@ export class ConnectionTable {
     if (v.fragment === Fragment.FIRST) this.rememberFragment(v, c);
 
     const inspector = this.opts.inspector;
-    if (inspector !== null && v.payloadLength > 0 && (proto === IpProto.TCP || proto === IpProto.UDP)) {
+    if (inspector !== null && !c.dpiDone && v.payloadLength > 0 && (proto === IpProto.TCP || proto === IpProto.UDP)) {
       let d = c.dpi;
       if (d === null) d = c.dpi = inspector.begin();
-      if (!d.done) {
-        const ctx = this.ctx;
-        ctx.transport = proto;
-        ctx.fromClient = fromLocal === c.localIsClient;
-        ctx.srcPort = v.srcPort;
-        ctx.dstPort = v.dstPort;
-        ctx.seq = v.seq;
-        ctx.tsMicros = now;
-        inspector.inspect(d, buf, v.payloadOffset, v.payloadLength, ctx);
-      }
+      const ctx = this.ctx;
+      ctx.transport = proto;
+      ctx.fromClient = fromLocal === c.localIsClient;
+      ctx.srcPort = v.srcPort;
+      ctx.dstPort = v.dstPort;
+      ctx.seq = v.seq;
+      ctx.tsMicros = now;
+      inspector.inspect(d, buf, v.payloadOffset, v.payloadLength, ctx);
+      if (d.done) c.dpiDone = true;
     }
     return Skip.OK;
   }

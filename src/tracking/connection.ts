@@ -73,6 +73,9 @@ export class Connection {
   receiveRateBps = 0;
 
   dpi: FlowInspection | null = null;
+  /** Copy of dpi.done on the connection itself: most packets come after inspection ended, and this
+   * spares them a look into another object. */
+  dpiDone = false;
 
   // Host enrichment, filled on ticks.
   pid = -1;
