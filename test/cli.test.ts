@@ -167,6 +167,29 @@ test('without capture privileges: one line saying how to grant them, exit 2', as
   assert.match(r.stderr, /setcap cap_net_raw,cap_net_admin=eip/);
 });
 
+test('a capture that failed to open is never torn down by the garbage collector (cap would crash the process)', () => {
+  // cap's destructor stops a poll handle that a failed open() never set up; forcing collections after
+  // the failure must leave the process alive.
+  const source = new URL('../dist/capture/live-source.js', import.meta.url).href;
+  // Its own world-readable folder: the test's temporary folder is private to root.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rustnet-gc-'));
+  fs.chmodSync(dir, 0o755);
+  const script = path.join(dir, 'gc-after-failed-open.mjs');
+  fs.writeFileSync(script, [
+    `import { LiveSource } from '${source}';`,
+    `const s = new LiveSource({ device: 'lo', filter: '', bufferBytes: 1 << 20 });`,
+    `try { s.open(); } catch (e) { console.log('failed ' + e.code); }`,
+    `for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 5)); }`,
+    `console.log('alive');`,
+  ].join('\n'));
+  fs.chmodSync(script, 0o644);
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--expose-gc', script],
+    { encoding: 'utf8', cwd: dir, timeout: 20_000 });
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.equal(r.status, 0, `signal ${r.signal}, stderr: ${r.stderr}`);
+  assert.equal(r.stdout, 'failed CAPTURE_PERMISSION\nalive\n');
+});
+
 test('flags of features still to come are accepted (and --buffer-size is validated)', async () => {
   const r = await runCli(['--read', pcap('tcpdump__dns_udp.pcap'), '--no-tui', '--resolve-dns', '--show-ptr-lookups', '--no-sandbox',
     '--buffer-size', '16', '--max-connections', '50', '-r', '500', '--json-log', '/dev/null']);

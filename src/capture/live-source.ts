@@ -37,6 +37,13 @@ export function linkTypeFromCap(name: string): number {
   }
 }
 
+/**
+ * Cap objects whose open() failed. cap leaves such an object half set up (libpcap handle made, poll
+ * handle not), and its destructor then stops the uninitialised poll handle, which aborts the process
+ * (libuv assertion) whenever garbage collection gets to it. Held here they are never collected.
+ */
+const failedCaps: unknown[] = [];
+
 function permissionProblem(message: string): boolean {
   return /permission|not permitted|EPERM|EACCES/i.test(message);
 }
@@ -71,6 +78,7 @@ export class LiveSource {
     try {
       name = cap.open(device, filter, bufferBytes, this.buffer);
     } catch (err) {
+      failedCaps.push(cap);
       const message = (err as Error).message;
       if (permissionProblem(message)) {
         throw new RustnetError('CAPTURE_PERMISSION',
@@ -85,6 +93,7 @@ export class LiveSource {
           deviceOk = true;
           probe.close();
         } catch {
+          failedCaps.push(probe);
           deviceOk = false;
         }
         if (deviceOk) throw new RustnetError('BAD_FILTER', `invalid BPF filter '${filter}': ${message}`);
