@@ -21,8 +21,12 @@ import {
 /** The ClientHello inside the RFC 9001 A.2 CRYPTO frame (type, offset and length take 4 bytes). */
 const RFC_HELLO = RFC9001_CRYPTO_FRAME.subarray(4);
 
-function text(b: Uint8Array | undefined): string | undefined {
-  return b === undefined ? undefined : Buffer.from(b).toString('latin1');
+function text(b: Uint8Array, start: number, end: number): string {
+  return Buffer.from(b.subarray(start, end)).toString('latin1');
+}
+
+function serverName(h: ClientHello | null): string | undefined {
+  return h === null || h.sniStart < 0 ? undefined : text(h.bytes, h.sniStart, h.sniEnd);
 }
 
 interface Fields {
@@ -39,8 +43,10 @@ function parse(message: ArrayLike<number>, len = message.length): Fields | null 
   const b = Uint8Array.from(message);
   const h: ClientHello | null = parseClientHello(b, 0, len);
   if (h === null) return null;
-  const alpn = h.alpn.map((a) => text(a)!);
-  return { legacyVersion: h.legacyVersion, versions: h.versions, serverName: text(h.serverName), alpn, ech: h.ech, intact: h.intact };
+  const alpn: string[] = [];
+  for (let i = 0; i < h.alpn.length; i += 2) alpn.push(text(h.bytes, h.alpn[i]!, h.alpn[i + 1]!));
+  // The parser reuses its result object: copy what the test compares.
+  return { legacyVersion: h.legacyVersion, versions: [...h.versions], serverName: serverName(h), alpn, ech: h.ech, intact: h.intact };
 }
 
 /** Where the extensions start in a built ClientHello: header, version, random, session id, suites, compression, block length. */
@@ -57,7 +63,7 @@ describe('parseClientHello', () => {
     const buf = new Uint8Array(RFC_HELLO.length + 10).fill(0xee);
     buf.set(RFC_HELLO, 3);
     const h = parseClientHello(buf, 3, RFC_HELLO.length + 7);
-    assert.equal(text(h?.serverName), 'example.com');
+    assert.equal(serverName(h), 'example.com');
     assert.equal(h?.intact, true, 'bytes after the declared length are not part of it');
     assert.equal(parseClientHello(buf, 3, buf.length), null);
     assert.equal(parseClientHello(buf, -1, 10), null);
@@ -148,18 +154,29 @@ describe('parseClientHello', () => {
     }
   });
 
-  it('never throws on random bytes or mutated hellos; names are views into the message', () => {
+  it('never throws on random bytes or mutated hellos; names are non-empty ranges of the message', () => {
     const rnd = prng(7);
     for (let k = 0; k < 4000; k++) {
       const b = k % 2 === 0 ? mutated(RFC_HELLO, rnd, 4) : randomBytes(rnd, 300);
       if (k % 4 === 1 && b.length > 10) b.set([1, 0, (b.length - 4) >> 8, (b.length - 4) & 0xff, 3, 3]);
       const h = parseClientHello(b, 0, b.length);
-      for (const name of [h?.serverName, ...(h?.alpn ?? [])]) {
-        if (name === undefined) continue;
-        assert.ok(name.buffer === b.buffer && name.byteOffset + name.length <= b.byteOffset + b.length, 'a view inside the input');
-        assert.ok(name.length > 0, 'never empty');
+      if (h === null) continue;
+      assert.equal(h.bytes, b, 'offsets index the parsed buffer');
+      const ranges = h.sniStart >= 0 ? [h.sniStart, h.sniEnd, ...h.alpn] : [...h.alpn];
+      for (let i = 0; i < ranges.length; i += 2) {
+        assert.ok(ranges[i]! >= 0 && ranges[i + 1]! <= b.length, `range ${ranges[i]}..${ranges[i + 1]} inside the input`);
+        assert.ok(ranges[i + 1]! > ranges[i]!, 'never empty');
       }
     }
+  });
+
+  it('reuses one result object: each call overwrites the previous answer completely', () => {
+    const first = parseClientHello(Uint8Array.from(clientHelloMessage([...sniExt('one.example'), ...alpnExt(['h2'])])), 0, 1e6);
+    assert.equal(first, null, 'a length past the buffer is refused');
+    const a = Uint8Array.from(clientHelloMessage([...sniExt('one.example'), ...alpnExt(['h2']), ...versionsExt([0x0304])]));
+    assert.equal(serverName(parseClientHello(a, 0, a.length)), 'one.example');
+    const b = Uint8Array.from(clientHelloMessage(null, 0x0301));
+    assert.deepEqual(parse(b), { ...SOUND, legacyVersion: 0x0301 });
   });
 });
 

@@ -22,12 +22,23 @@ export interface ServerHello {
   versions: number[];
 }
 
-/** What a ClientHello offers. Names are undecoded views into the parsed bytes: callers choose how to show them. */
+/**
+ * What a ClientHello offers. Names are [start, end) offsets into `bytes` (the parsed buffer), left
+ * undecoded: callers choose how to show them.
+ */
 export interface ClientHello extends ServerHello {
-  /** The first non-empty host_name of server_name (RFC 6066 §3); with ECH the outer, public name. */
-  serverName: Uint8Array | undefined;
-  /** application_layer_protocol_negotiation names (RFC 7301 §3.1), client's order, at most MAX_LIST_ENTRIES. */
-  alpn: Uint8Array[];
+  bytes: Uint8Array;
+  /**
+   * The first non-empty host_name of server_name (RFC 6066 §3), at bytes[sniStart..sniEnd); with ECH
+   * the outer, public name. sniStart is -1 when there is none.
+   */
+  sniStart: number;
+  sniEnd: number;
+  /**
+   * application_layer_protocol_negotiation names (RFC 7301 §3.1) in the client's order, at most
+   * MAX_LIST_ENTRIES, as start/end offset pairs: name i is bytes[alpn[2i]..alpn[2i+1]).
+   */
+  alpn: number[];
   /** encrypted_client_hello (or the older encrypted_server_name) is present. */
   ech: boolean;
   /**
@@ -37,6 +48,12 @@ export interface ClientHello extends ServerHello {
   intact: boolean;
 }
 
+// The parsers fill these and return them: a hello is read once, right away, on the only thread, so
+// one result object each serves every call (a result is valid until the next call).
+const clientResult: ClientHello = {
+  legacyVersion: 0, versions: [], bytes: new Uint8Array(0), sniStart: -1, sniEnd: -1, alpn: [], ech: false, intact: true,
+};
+const serverResult: ServerHello = { legacyVersion: 0, versions: [] };
 
 /** RFC 8701: GREASE code points are 0x?a?a with both bytes equal. */
 function isGrease(v: number): boolean {
@@ -84,31 +101,45 @@ function helloBody(bytes: Uint8Array, off: number, len: number, type: number): n
   return p > end ? -1 : p;
 }
 
+// Extension walker state (RFC 8446 §4.2: Extension = extension_type(2) extension_data<0..2^16-1>).
+let extType = 0;
+let extFrom = 0;
+let extTo = 0;
+let extPos = 0;
+let extEnd = 0;
+let extDeclared = 0;
+
 /**
- * Walk the extensions block at bytes[p..end), calling `visit` with each whole extension's body.
- * RFC 5246 §7.4.1.2: before TLS 1.3 the block may be absent altogether. Returns false when a
- * length runs past what is there (the extensions read until then were visited).
+ * Start walking the extensions block at bytes[p..end). RFC 5246 §7.4.1.2: before TLS 1.3 the block may
+ * be absent altogether. Returns false when even the block's length is cut off.
  */
-function walkExtensions(
-  bytes: Uint8Array,
-  p: number,
-  end: number,
-  visit: (type: number, from: number, to: number) => void,
-): boolean {
-  if (p >= end) return true;
-  if (p + 2 > end) return false;
-  const declared = p + 2 + u16(bytes, p);
-  const extEnd = Math.min(declared, end);
-  p += 2;
-  while (p + 4 <= extEnd) {
-    const type = u16(bytes, p);
-    const n = u16(bytes, p + 2);
-    p += 4;
-    if (p + n > extEnd) return false;
-    visit(type, p, p + n);
-    p += n;
+function beginExtensions(bytes: Uint8Array, p: number, end: number): boolean {
+  if (p >= end) {
+    extPos = extEnd = extDeclared = p;
+    return true;
   }
-  return p === declared;
+  if (p + 2 > end) return false;
+  extDeclared = p + 2 + u16(bytes, p);
+  extEnd = Math.min(extDeclared, end);
+  extPos = p + 2;
+  return true;
+}
+
+/** Step to the next whole extension (extType, body at [extFrom, extTo)); false at the end of the block. */
+function nextExtension(bytes: Uint8Array): boolean {
+  if (extPos + 4 > extEnd) return false;
+  const n = u16(bytes, extPos + 2);
+  if (extPos + 4 + n > extEnd) return false;
+  extType = u16(bytes, extPos);
+  extFrom = extPos + 4;
+  extTo = extFrom + n;
+  extPos = extTo;
+  return true;
+}
+
+/** After nextExtension() said false: whether the block ended exactly where its length said. */
+function extensionsWhole(): boolean {
+  return extPos === extDeclared;
 }
 
 /**
@@ -121,49 +152,58 @@ function walkExtensions(
 export function parseClientHello(bytes: Uint8Array, off: number, len: number): ClientHello | null {
   const p = helloBody(bytes, off, len, HS_CLIENT_HELLO);
   if (p < 0) return null;
-  const end = bodyEnd;
-  const hello: ClientHello = {
-    legacyVersion: u16(bytes, off + 4),
-    versions: [],
-    serverName: undefined,
-    alpn: [],
-    ech: false,
-    intact: !bodyCut,
-  };
-  const whole = walkExtensions(bytes, p, end, (type, from, to) => {
+  const hello = clientResult;
+  hello.legacyVersion = u16(bytes, off + 4);
+  hello.versions.length = 0;
+  hello.bytes = bytes;
+  hello.sniStart = -1;
+  hello.sniEnd = -1;
+  hello.alpn.length = 0;
+  hello.ech = false;
+  hello.intact = !bodyCut;
+  if (!beginExtensions(bytes, p, bodyEnd)) {
+    hello.intact = false;
+    return hello;
+  }
+  while (nextExtension(bytes)) {
+    const type = extType;
     let sound = true;
-    if (type === EXT_SERVER_NAME) sound = readServerName(bytes, from, to, hello);
-    else if (type === EXT_ALPN) sound = readAlpn(bytes, from, to, hello);
-    else if (type === EXT_SUPPORTED_VERSIONS) sound = readVersions(bytes, from, to, hello);
+    if (type === EXT_SERVER_NAME) sound = readServerName(bytes, extFrom, extTo, hello);
+    else if (type === EXT_ALPN) sound = readAlpn(bytes, extFrom, extTo, hello);
+    else if (type === EXT_SUPPORTED_VERSIONS) sound = readVersions(bytes, extFrom, extTo, hello);
     else if (type === EXT_ENCRYPTED_CLIENT_HELLO || type === EXT_ENCRYPTED_SERVER_NAME) hello.ech = true;
     if (!sound) hello.intact = false;
-  });
-  if (!whole) hello.intact = false;
+  }
+  if (!extensionsWhole()) hello.intact = false;
   return hello;
 }
 
 /**
  * Parse a ServerHello handshake message starting at its header (RFC 8446 §4.1.3). Returns null
- * when it is not one or its fixed fields do not fit. Never throws.
+ * when it is not one or its fixed fields do not fit; the result is valid until the next call.
+ * Never throws.
  */
 export function parseServerHello(bytes: Uint8Array, off: number, len: number): ServerHello | null {
   const p = helloBody(bytes, off, len, HS_SERVER_HELLO);
   if (p < 0) return null;
-  const hello: ServerHello = { legacyVersion: u16(bytes, off + 4), versions: [] };
-  walkExtensions(bytes, p, bodyEnd, (type, from, to) => {
+  const hello = serverResult;
+  hello.legacyVersion = u16(bytes, off + 4);
+  hello.versions.length = 0;
+  if (!beginExtensions(bytes, p, bodyEnd)) return hello;
+  while (nextExtension(bytes)) {
     // RFC 8446 §4.2.1: in a ServerHello the extension holds the single selected_version.
-    if (type === EXT_SUPPORTED_VERSIONS && to - from === 2) {
-      const v = u16(bytes, from);
+    if (extType === EXT_SUPPORTED_VERSIONS && extTo - extFrom === 2) {
+      const v = u16(bytes, extFrom);
       if (!isGrease(v)) hello.versions.push(v);
     }
-  });
+  }
   return hello;
 }
 
 /** RFC 6066 §3: ServerNameList of (name_type, HostName<1..2^16-1>); we take the first host_name(0). */
 function readServerName(d: Uint8Array, p: number, end: number, out: ClientHello): boolean {
   // RFC 8446 §4.2: an extension type appears once; should it repeat, the first answer stands.
-  if (out.serverName !== undefined) return true;
+  if (out.sniStart >= 0) return true;
   if (p + 2 > end) return false;
   const declared = p + 2 + u16(d, p);
   const stop = Math.min(declared, end);
@@ -175,7 +215,8 @@ function readServerName(d: Uint8Array, p: number, end: number, out: ClientHello)
     p += 3;
     if (p + n > stop) return false;
     if (type === 0 && n > 0) {
-      out.serverName = d.subarray(p, p + n);
+      out.sniStart = p;
+      out.sniEnd = p + n;
       return sound;
     }
     // An empty HostName breaks its <1..2^16-1> bound; a later entry may still name the server.
@@ -188,15 +229,16 @@ function readServerName(d: Uint8Array, p: number, end: number, out: ClientHello)
 /** RFC 7301 §3.1: ProtocolNameList of ProtocolName<1..2^8-1>. */
 function readAlpn(d: Uint8Array, p: number, end: number, out: ClientHello): boolean {
   if (out.alpn.length > 0) return true;
+  const max = 2 * MAX_LIST_ENTRIES;
   if (p + 2 > end) return false;
   const declared = p + 2 + u16(d, p);
   const stop = Math.min(declared, end);
   p += 2;
-  while (p < stop && out.alpn.length < MAX_LIST_ENTRIES) {
+  while (p < stop && out.alpn.length < max) {
     const n = d[p]!;
     p += 1;
     if (n === 0 || p + n > stop) return false;
-    out.alpn.push(d.subarray(p, p + n));
+    out.alpn.push(p, p + n);
     p += n;
   }
   return declared === stop;

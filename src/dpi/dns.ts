@@ -267,8 +267,21 @@ function utf8Text(b: Uint8Array, from: number, to: number): string | null {
 // Addresses
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Dotted-quad text, built in a scratch buffer: one flat string (concatenation would leave a rope that
+ * the JSON writer has to flatten again).
+ */
 function ipv4Text(b: Uint8Array, p: number): string {
-  return `${b[p]}.${b[p + 1]}.${b[p + 2]}.${b[p + 3]}`;
+  const t = nameBytes;
+  let n = 0;
+  for (let i = 0; i < 4; i++) {
+    if (i > 0) t[n++] = 0x2e;
+    const v = b[p + i]!;
+    if (v >= 100) t[n++] = 0x30 + ((v / 100) | 0);
+    if (v >= 10) t[n++] = 0x30 + (((v / 10) | 0) % 10);
+    t[n++] = 0x30 + (v % 10);
+  }
+  return t.toString('latin1', 0, n);
 }
 
 /** IPv6 text in the RFC 5952 canonical form (mapped IPv4 as ::ffff:a.b.c.d, RFC 5952 §5). */

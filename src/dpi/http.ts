@@ -110,13 +110,13 @@ function trimmedValue(d: Uint8Array, p: number, end: number): string {
   return wireText(d, p, end);
 }
 
-/** Where a LineReader delivers one direction's bytes. */
+/** Where a LineReader delivers the bytes of one direction (`client` says which). */
 interface LineSink {
   /** One complete line d[start..end) without CR LF; return true to stop reading this segment. */
-  line(d: Uint8Array, start: number, end: number): boolean;
+  line(client: boolean, d: Uint8Array, start: number, end: number): boolean;
   /** Raw bytes (a message body) to pass over before the next line starts. */
-  bodyLeft(): number;
-  skipped(n: number): void;
+  bodyLeft(client: boolean): number;
+  skipped(client: boolean, n: number): void;
 }
 
 /**
@@ -129,7 +129,10 @@ class LineReader {
   private readonly stream = new TcpStream();
   desync = false;
 
-  constructor(private readonly sink: LineSink) {}
+  constructor(
+    private readonly sink: LineSink,
+    private readonly client: boolean,
+  ) {}
 
   push(buf: Uint8Array, off: number, len: number, seq: number): void {
     if (this.desync) return;
@@ -143,11 +146,12 @@ class LineReader {
     let p = this.stream.fresh;
     const end = off + len;
     const sink = this.sink;
+    const client = this.client;
     while (p < end) {
-      const skip = sink.bodyLeft();
+      const skip = sink.bodyLeft(client);
       if (skip > 0) {
         const n = Math.min(skip, end - p);
-        sink.skipped(n);
+        sink.skipped(client, n);
         p += n;
         continue;
       }
@@ -161,10 +165,10 @@ class LineReader {
       if (this.lineLen > 0) {
         this.keep(buf, p, q);
         const n = this.lineLen;
-        stop = sink.line(this.line, 0, this.line[n - 1] === CR ? n - 1 : n);
+        stop = sink.line(client, this.line, 0, this.line[n - 1] === CR ? n - 1 : n);
         this.lineLen = 0;
       } else {
-        stop = sink.line(buf, p, q > p && buf[q - 1] === CR ? q - 1 : q);
+        stop = sink.line(client, buf, p, q > p && buf[q - 1] === CR ? q - 1 : q);
       }
       p = q + 1;
       if (stop) return;
@@ -197,21 +201,10 @@ const Tunnel = {
   OPEN: 2,
 } as const;
 
-class HttpSession implements ClassifierSession {
+class HttpSession implements ClassifierSession, LineSink {
   app: AppInfo | null = null;
-  private readonly clientLines = new LineReader({
-    line: (d, s, e) => this.clientLine(d, s, e),
-    bodyLeft: () => (this.clientPhase === Phase.BODY ? this.bodyLeft : 0),
-    skipped: (n) => {
-      this.bodyLeft -= n;
-      if (this.bodyLeft <= 0) this.clientPhase = Phase.START;
-    },
-  });
-  private readonly serverLines = new LineReader({
-    line: (d, s, e) => this.serverLine(d, s, e),
-    bodyLeft: () => 0,
-    skipped: () => {},
-  });
+  private readonly clientLines = new LineReader(this, true);
+  private readonly serverLines = new LineReader(this, false);
   private feeds = 0;
   private requests = 0;
   private clientPhase: number = Phase.START;
@@ -220,7 +213,7 @@ class HttpSession implements ClassifierSession {
   private headerBytes = 0;
   private contentLength = 0;
   private chunked = false;
-  private bodyLeft = 0;
+  private requestBodyLeft = 0;
   private method = '';
   private target = '';
   private host: string | undefined = undefined;
@@ -284,6 +277,21 @@ class HttpSession implements ClassifierSession {
     return v === Verdict.MORE ? Verdict.MORE : Verdict.DONE;
   }
 
+  line(client: boolean, d: Uint8Array, s: number, e: number): boolean {
+    return client ? this.clientLine(d, s, e) : this.serverLine(d, s, e);
+  }
+
+  /** Only requests carry a body we step over (responses are not read past their status line). */
+  bodyLeft(client: boolean): number {
+    return client && this.clientPhase === Phase.BODY ? this.requestBodyLeft : 0;
+  }
+
+  skipped(client: boolean, n: number): void {
+    if (!client) return;
+    this.requestBodyLeft -= n;
+    if (this.requestBodyLeft <= 0) this.clientPhase = Phase.START;
+  }
+
   /** Returns true to stop reading this segment's lines. */
   private clientLine(d: Uint8Array, s: number, e: number): boolean {
     if (this.clientPhase === Phase.START) {
@@ -322,7 +330,7 @@ class HttpSession implements ClassifierSession {
         return true;
       }
       if (this.contentLength > 0) {
-        this.bodyLeft = this.contentLength;
+        this.requestBodyLeft = this.contentLength;
         this.clientPhase = Phase.BODY;
       } else {
         this.clientPhase = Phase.START;

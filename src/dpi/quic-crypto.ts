@@ -217,6 +217,9 @@ export class InitialKeys {
   }
 }
 
+/** The initial secret's HMAC key, needed only while one direction's secret is derived from it. */
+const initialKey = new HmacKey();
+
 /** Client (or server) Initial keys for the Destination Connection ID dcid[off..off+len) (RFC 9001 §5.2). */
 export function deriveInitialKeysAt(
   info: QuicVersionInfo,
@@ -227,7 +230,7 @@ export function deriveInitialKeysAt(
   server: boolean,
 ): InitialKeys {
   hmacShort(saltKey(info.salts[saltIndex] ?? info.salts[0]!), dcid, off, len, words);
-  const initial = HmacKey.fromWords(words);
+  const initial = initialKey.setWords(words);
   const label = server ? SERVER_IN : CLIENT_IN;
   hmacShort(initial, label, 0, label.length, words);
   return new InitialKeys(words, info.v2);

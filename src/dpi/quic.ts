@@ -3,6 +3,7 @@
 import { newAppInfo, type AppInfo } from '../core/app-info.js';
 import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 import { parseClientHello } from './client-hello.js';
+import { wireText } from './wire-text.js';
 import {
   LongType,
   deriveInitialKeysAt,
@@ -398,12 +399,17 @@ class QuicSession implements ClassifierSession {
     // The message arrived whole from authenticated Initials, so any length that disagrees means a
     // broken hello: nothing from it is reported.
     if (hello !== null && hello.intact) {
-      const sni = hello.serverName === undefined ? undefined : hostName(hello.serverName);
+      const sni = hello.sniStart < 0 ? undefined : hostName(hello.bytes, hello.sniStart, hello.sniEnd);
       if (sni !== undefined) {
         app.domain = sni;
         app.details.sni = sni;
       }
-      if (hello.alpn.length > 0) app.details.alpn = hello.alpn.map(protocolName);
+      const pairs = hello.alpn;
+      if (pairs.length > 0) {
+        const alpn: string[] = [];
+        for (let i = 0; i < pairs.length; i += 2) alpn.push(protocolName(hello.bytes, pairs[i]!, pairs[i + 1]!));
+        app.details.alpn = alpn;
+      }
     }
     this.finishHello();
   }
@@ -417,26 +423,24 @@ class QuicSession implements ClassifierSession {
 }
 
 /** RFC 6066 §3: HostName is ASCII without a trailing dot; anything else is not reported as SNI. */
-function hostName(b: Uint8Array): string | undefined {
-  if (b.length < 1 || b.length > 255) return undefined;
-  let s = '';
-  for (let i = 0; i < b.length; i++) {
+function hostName(b: Uint8Array, start: number, end: number): string | undefined {
+  if (end - start < 1 || end - start > 255) return undefined;
+  for (let i = start; i < end; i++) {
     const c = b[i]!;
     if (c <= 0x20 || c >= 0x7f) return undefined;
-    s += String.fromCharCode(c);
   }
-  return s;
+  return wireText(b, start, end);
 }
 
 /** An ALPN protocol name (RFC 7301 §3.1); non-printable names are shown as hex so nothing invisible reaches the UI. */
-function protocolName(b: Uint8Array): string {
+function protocolName(b: Uint8Array, start: number, end: number): string {
   let printable = true;
-  for (let i = 0; i < b.length; i++) {
+  for (let i = start; i < end; i++) {
     if (b[i]! < 0x20 || b[i]! >= 0x7f) printable = false;
   }
-  if (printable) return String.fromCharCode(...b);
+  if (printable) return wireText(b, start, end);
   let s = '0x';
-  for (let i = 0; i < b.length; i++) s += b[i]!.toString(16).padStart(2, '0');
+  for (let i = start; i < end; i++) s += b[i]!.toString(16).padStart(2, '0');
   return s;
 }
 

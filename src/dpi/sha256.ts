@@ -26,8 +26,8 @@ const W = new Int32Array(64);
 /** The key block while its pads are made. */
 const KEY_BLOCK = new Int32Array(16);
 
-/** One compression (FIPS 180-4 §6.2.2) of the block in W[0..16) into `state`. */
-function compress(state: Int32Array): void {
+/** One compression (FIPS 180-4 §6.2.2) of the block in W[0..16) into the eight words state[so..so+8). */
+function compress(state: Int32Array, so: number): void {
   const w = W;
   for (let t = 16; t < 64; t++) {
     const a = w[t - 15]!;
@@ -36,14 +36,14 @@ function compress(state: Int32Array): void {
     const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
     w[t] = (w[t - 16]! + s0 + w[t - 7]! + s1) | 0;
   }
-  let a = state[0]!;
-  let b = state[1]!;
-  let c = state[2]!;
-  let d = state[3]!;
-  let e = state[4]!;
-  let f = state[5]!;
-  let g = state[6]!;
-  let h = state[7]!;
+  let a = state[so]!;
+  let b = state[so + 1]!;
+  let c = state[so + 2]!;
+  let d = state[so + 3]!;
+  let e = state[so + 4]!;
+  let f = state[so + 5]!;
+  let g = state[so + 6]!;
+  let h = state[so + 7]!;
   for (let t = 0; t < 64; t++) {
     const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
     const ch = (e & f) ^ (~e & g);
@@ -60,14 +60,14 @@ function compress(state: Int32Array): void {
     b = a;
     a = (t1 + t2) | 0;
   }
-  state[0] = (state[0]! + a) | 0;
-  state[1] = (state[1]! + b) | 0;
-  state[2] = (state[2]! + c) | 0;
-  state[3] = (state[3]! + d) | 0;
-  state[4] = (state[4]! + e) | 0;
-  state[5] = (state[5]! + f) | 0;
-  state[6] = (state[6]! + g) | 0;
-  state[7] = (state[7]! + h) | 0;
+  state[so] = (state[so]! + a) | 0;
+  state[so + 1] = (state[so + 1]! + b) | 0;
+  state[so + 2] = (state[so + 2]! + c) | 0;
+  state[so + 3] = (state[so + 3]! + d) | 0;
+  state[so + 4] = (state[so + 4]! + e) | 0;
+  state[so + 5] = (state[so + 5]! + f) | 0;
+  state[so + 6] = (state[so + 6]! + g) | 0;
+  state[so + 7] = (state[so + 7]! + h) | 0;
 }
 
 /**
@@ -99,41 +99,49 @@ export const MAX_SHORT_MESSAGE = 55;
  * each message costs two compressions.
  */
 export class HmacKey {
-  readonly inner = new Int32Array(8);
-  readonly outer = new Int32Array(8);
+  /** The hashed inner pad (words 0..7) and outer pad (words 8..15). */
+  readonly pads = new Int32Array(16);
 
   /** Key bytes key[off..off+len); len <= 64 (a longer key would first be hashed, which QUIC never needs). */
   static fromBytes(key: Uint8Array, off = 0, len = key.length): HmacKey {
-    if (len > 64) throw new RangeError('HMAC keys longer than one block are not supported');
-    const k = new HmacKey();
-    const w = W;
-    w.fill(0, 0, 16);
-    for (let i = 0; i < len; i++) w[i >> 2] |= key[off + i]! << (24 - 8 * (i & 3));
-    k.setPads();
-    return k;
+    return new HmacKey().setBytes(key, off, len);
   }
 
   /** A 32-byte key given as eight big-endian words (an HMAC output used as the next key). */
   static fromWords(words: Int32Array): HmacKey {
-    const k = new HmacKey();
-    const w = W;
-    for (let i = 0; i < 8; i++) w[i] = words[i]!;
-    w.fill(0, 8, 16);
-    k.setPads();
-    return k;
+    return new HmacKey().setWords(words);
   }
 
-  /** Hash key⊕ipad and key⊕opad (the key is in W[0..16)). */
+  /** Make this the key key[off..off+len) (len <= 64); returns this. */
+  setBytes(key: Uint8Array, off: number, len: number): this {
+    if (len > 64) throw new RangeError('HMAC keys longer than one block are not supported');
+    const k = KEY_BLOCK;
+    k.fill(0);
+    for (let i = 0; i < len; i++) k[i >> 2] |= key[off + i]! << (24 - 8 * (i & 3));
+    this.setPads();
+    return this;
+  }
+
+  /** Make this the 32-byte key held as eight big-endian words; returns this. */
+  setWords(words: Int32Array): this {
+    const k = KEY_BLOCK;
+    for (let i = 0; i < 8; i++) k[i] = words[i]!;
+    k.fill(0, 8, 16);
+    this.setPads();
+    return this;
+  }
+
+  /** Hash key⊕ipad and key⊕opad (the key is in KEY_BLOCK). */
   private setPads(): void {
     const w = W;
     const key = KEY_BLOCK;
-    for (let i = 0; i < 16; i++) key[i] = w[i]!;
+    const pads = this.pads;
     for (let i = 0; i < 16; i++) w[i] = key[i]! ^ 0x36363636;
-    this.inner.set(H0);
-    compress(this.inner);
+    pads.set(H0, 0);
+    compress(pads, 0);
     for (let i = 0; i < 16; i++) w[i] = key[i]! ^ 0x5c5c5c5c;
-    this.outer.set(H0);
-    compress(this.outer);
+    pads.set(H0, 8);
+    compress(pads, 8);
   }
 }
 
@@ -141,16 +149,17 @@ const tmp = new Int32Array(8);
 
 /**
  * HMAC-SHA256 of msg[off..off+len) (len <= MAX_SHORT_MESSAGE) under `key`, written to `out` as
- * eight big-endian words.
+ * eight big-endian words (`out` may be the words the key was made from).
  */
 export function hmacShort(key: HmacKey, msg: Uint8Array, off: number, len: number, out: Int32Array): void {
   if (len > MAX_SHORT_MESSAGE) throw new RangeError('message longer than one block');
-  tmp.set(key.inner);
+  const pads = key.pads;
+  for (let i = 0; i < 8; i++) tmp[i] = pads[i]!;
   finalBlockFromBytes(msg, off, len, 64 + len);
-  compress(tmp);
+  compress(tmp, 0);
   finalBlockFromWords(tmp, 64 + 32);
-  out.set(key.outer);
-  compress(out);
+  for (let i = 0; i < 8; i++) out[i] = pads[8 + i]!;
+  compress(out, 0);
 }
 
 /** SHA-256 of a message of at most MAX_SHORT_MESSAGE bytes (for tests against the FIPS examples). */
@@ -158,7 +167,7 @@ export function sha256Short(msg: Uint8Array): Int32Array {
   if (msg.length > MAX_SHORT_MESSAGE) throw new RangeError('message longer than one block');
   const out = new Int32Array(H0);
   finalBlockFromBytes(msg, 0, msg.length, msg.length);
-  compress(out);
+  compress(out, 0);
   return out;
 }
 

@@ -303,14 +303,22 @@ class TlsSession implements ClassifierSession {
     const app = this.app;
     if (app === null) return;
     const d = app.details;
-    if (hello.serverName !== undefined) {
-      d.sni = wireText(hello.serverName, 0, hello.serverName.length);
+    const b = hello.bytes;
+    if (hello.sniStart >= 0) {
+      d.sni = wireText(b, hello.sniStart, hello.sniEnd);
       app.domain = d.sni;
     }
-    if (hello.alpn.length > 0) {
-      const alpn = hello.alpn.map((a) => wireText(a, 0, a.length));
+    const pairs = hello.alpn;
+    if (pairs.length > 0) {
+      const alpn: string[] = [];
+      let http = false;
+      for (let i = 0; i < pairs.length; i += 2) {
+        const name = wireText(b, pairs[i]!, pairs[i + 1]!);
+        if (HTTP_ALPN.has(name)) http = true;
+        alpn.push(name);
+      }
       d.alpn = alpn;
-      if (alpn.some((p) => HTTP_ALPN.has(p))) app.protocol = 'HTTPS';
+      if (http) app.protocol = 'HTTPS';
     }
     // Report the highest offered version; a later ServerHello may narrow it to the negotiated one.
     const label = versionLabel(helloVersion(hello));
