@@ -7,6 +7,7 @@ import type { AppProtocol } from '../core/app-info.js';
 import { ARP_PROTO, IpProto } from '../core/packet-view.js';
 import { Connection, Direction, LastOp, TcpState } from '../tracking/connection.js';
 import { buildEvent } from './events.js';
+import { refreshAppTimeout } from '../tracking/timeouts.js';
 
 const BASE_KEYS = ['timestamp', 'event', 'protocol', 'source_ip', 'source_port', 'destination_ip', 'destination_port'];
 /** 2025-01-15T10:30:00Z in microseconds. */
@@ -20,6 +21,7 @@ function conn(protocol: number, localPort: number, remotePort: number, family: 4
 
 function withApp(c: Connection, protocol: AppProtocol, domain: string | undefined, details: Record<string, string | string[]> = {}, state?: string): void {
   c.dpi = { app: { protocol, domain, details, state }, done: true };
+  refreshAppTimeout(c);
 }
 
 function noNulls(e: object): void {

@@ -13,6 +13,7 @@ import { decodeFrame } from '../decode/decode-frame.js';
 import { Monitor } from '../pipeline/monitor.js';
 import { ConnectionTable, type LocalAddressSet, type TableOptions } from './connection-table.js';
 import { Direction, TcpState, type Connection } from './connection.js';
+import { refreshAppTimeout } from './timeouts.js';
 import { stateName } from './state-name.js';
 import { staleness, timeoutMicros } from './timeouts.js';
 
@@ -179,6 +180,7 @@ const st = (c: Connection): string => ['NEW', 'SYN_SENT', 'SYN_RECV', 'ESTABLISH
 
 function fakeDpi(c: Connection, protocol: AppProtocol, state?: string): void {
   c.dpi = { app: { protocol, domain: undefined, details: {}, state }, done: true };
+  refreshAppTimeout(c);
 }
 
 class MemorySink implements EventSink {
@@ -839,4 +841,30 @@ test('payloads go to the inspector with the client side marked, until it is done
   s.c(PSH | ACK, 50);
   assert.deepEqual(calls, [[30, true, CLIENT[1]], [40, false, SERVER[1]]]);
   assert.equal(net.only().tcpState, TcpState.ESTABLISHED);
+});
+
+test('what the inspector learns while it inspects sets the timeout: DNS 30 s, then a QUIC close 1 s', () => {
+  let protocol: AppProtocol = 'DNS';
+  let state: string | undefined;
+  const inspector: PayloadInspector = {
+    begin: (): FlowInspection => ({ app: null, done: false }),
+    inspect(flow: FlowInspection): void {
+      flow.app = { protocol, domain: undefined, details: {}, state };
+    },
+  };
+  const net = new Net({ inspector });
+  net.feedOk(udpFrame(['10.0.0.1', 40000], ['8.8.8.8', 53]));
+  const dns = net.only();
+  assert.equal(aliveAfter(net, dns, 29), true);
+  assert.equal(aliveAfter(net, dns, 30.001), false, 'DNS: 30 s');
+
+  const net2 = new Net({ inspector });
+  protocol = 'QUIC';
+  state = 'QUIC_INITIAL';
+  net2.feedOk(udpFrame(['10.0.0.1', 40002], ['192.0.2.9', 443]));
+  const quic = net2.only();
+  assert.equal(aliveAfter(net2, quic, 30.001), true, 'QUIC before closing: 60 s');
+  state = 'QUIC_CLOSED';
+  net2.feedOk(udpFrame(['192.0.2.9', 443], ['10.0.0.1', 40002]));
+  assert.equal(aliveAfter(net2, quic, 1.001), false, 'a CONNECTION_CLOSE seen while inspecting: 1 s');
 });

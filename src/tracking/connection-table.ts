@@ -9,7 +9,7 @@ import { FlowTable, KEY_WORDS } from './flow-table.js';
 import { sampleRates } from './rate.js';
 import { TcpTotals, analyzeTcpSegment } from './tcp-analytics.js';
 import { advanceTcpState } from './tcp-state.js';
-import { ACTIVE_IDLE_MICROS, timeoutMicros } from './timeouts.js';
+import { ACTIVE_IDLE_MICROS, refreshAppTimeout, timeoutMicros } from './timeouts.js';
 
 /** Tells which addresses belong to this host (live capture); absent offline. */
 export interface LocalAddressSet {
@@ -132,6 +132,7 @@ export class ConnectionTable {
       ctx.seq = v.seq;
       ctx.tsMicros = now;
       inspector.inspect(d, buf, v.payloadOffset, v.payloadLength, ctx);
+      refreshAppTimeout(c);
       if (d.done) c.dpiDone = true;
     }
     return Skip.OK;

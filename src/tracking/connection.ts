@@ -76,6 +76,8 @@ export class Connection {
   /** Copy of dpi.done on the connection itself: most packets come after inspection ended, and this
    * spares them a look into another object. */
   dpiDone = false;
+  /** AppTimeout class of what DPI found (see timeouts.ts), kept up to date by the table. */
+  appTimeout = 0;
 
   // Host enrichment, filled on ticks.
   pid = -1;
