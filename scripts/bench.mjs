@@ -53,7 +53,7 @@ function tcpdumpFloor() {
   return r.status === 0 ? wallMs : NaN;
 }
 
-const runs = Number(process.env.BENCH_RUNS ?? 5);
+const runs = Number(process.env.BENCH_RUNS ?? 8);
 // Interleave the two configurations and keep each one's fastest run: this machine's speed drifts over
 // seconds (shared host), and the minimum is the figure least disturbed by others.
 let withDpi = null;
