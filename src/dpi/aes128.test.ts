@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv } from 'node:crypto';
-import { encryptBlock128, expandKey128 } from './aes128.js';
+import { encryptBlock128, expandKey128, expandKey128Words } from './aes128.js';
 import { prng } from '../../test/support/prng.js';
 
 function encrypt(key: Uint8Array, block: Uint8Array): Buffer {
@@ -42,4 +42,17 @@ describe('AES-128 single-block encryption', () => {
       assert.equal(copy.subarray(21, 37).toString('hex'), want, `case ${i}`);
     }
   });
+});
+
+test('a key given as four big-endian words expands like the same key given as bytes', () => {
+  const rnd = prng(4);
+  for (let i = 0; i < 50; i++) {
+    const key = Buffer.from(Array.from({ length: 16 }, () => Math.floor(rnd() * 256)));
+    const words = Int32Array.from([0, 1, 2, 3], (k) => key.readInt32BE(4 * k));
+    const a = new Int32Array(44);
+    const b = new Int32Array(44);
+    expandKey128(key, 0, a);
+    expandKey128Words(Int32Array.from([7, ...words]), 1, b);
+    assert.deepEqual([...b], [...a], `key ${key.toString('hex')}`);
+  }
 });

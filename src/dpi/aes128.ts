@@ -63,11 +63,25 @@ export function expandKey128(key: Uint8Array, off: number, rk: Int32Array): void
     const p = off + 4 * i;
     rk[i] = (key[p]! << 24) | (key[p + 1]! << 16) | (key[p + 2]! << 8) | key[p + 3]!;
   }
+  expandRest(rk);
+}
+
+/** FIPS 197 §5.2 key expansion from the first four words of `rk`. */
+function expandRest(rk: Int32Array): void {
   for (let i = 4; i < 44; i++) {
     let t = rk[i - 1]!;
     if ((i & 3) === 0) t = subWord((t << 8) | (t >>> 24)) ^ (RCON[(i >> 2) - 1]! << 24);
     rk[i] = rk[i - 4]! ^ t;
   }
+}
+
+/** Expand a key given as four big-endian words w[off..off+4) into `rk` (44 words). */
+export function expandKey128Words(w: Int32Array, off: number, rk: Int32Array): void {
+  rk[0] = w[off]!;
+  rk[1] = w[off + 1]!;
+  rk[2] = w[off + 2]!;
+  rk[3] = w[off + 3]!;
+  expandRest(rk);
 }
 
 /** Encrypt the block src[so..so+16) with round keys `rk` into dst[doff..doff+16) (src and dst may be the same). */

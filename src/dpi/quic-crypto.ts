@@ -1,7 +1,7 @@
 // QUIC Initial packet protection: versions and salts, key derivation, header protection removal, AEAD open.
 
 import { createDecipheriv } from 'node:crypto';
-import { expandKey128, encryptBlock128 } from './aes128.js';
+import { encryptBlock128, expandKey128Words } from './aes128.js';
 import { HmacKey, hmacShort, wordsToBytes } from './sha256.js';
 
 /** Long-header packet types by meaning; the wire bits differ between versions (RFC 9369 §3.2). */
@@ -138,55 +138,72 @@ export function hkdfExpandLabel(secret: Uint8Array, label: string, length: numbe
 
 /** Scratch for masks and keystream blocks: callers read them at once. */
 const block = Buffer.alloc(16);
+/** Scratch AES round keys: a key is expanded where it is used (about 0.1 µs), not kept per connection. */
+const rounds = new Int32Array(44);
+/** Scratch HMAC key of a direction's secret. */
+const secretKey = new HmacKey();
+
+// Layout of InitialKeys.w: everything one direction's keys need, in one small typed array (a connection
+// may hold several key sets, and each typed array is a separate allocation).
+const W_SECRET = 0; // 8 words: the client or server initial secret
+const W_HP = 8; // 4 words: header-protection key
+const W_KEY = 12; // 4 words: AEAD key (once derived)
+const W_IV = 16; // 3 words: AEAD IV (once derived)
+const W_SIZE = 19;
 
 /** The values protecting one direction's Initial packets, plus the receive state they need. */
 export class InitialKeys {
   /** Largest packet number opened with these keys, for RFC 9000 §17.1 packet number decoding. */
   largestPn = -1;
-  /** HMAC key of the direction's initial secret: hp, key and iv are each one HMAC of it. */
-  private readonly secret: HmacKey;
+  private readonly w = new Int32Array(W_SIZE);
   private readonly labels: Labels;
-  /** AES round keys of the header-protection key, and (once needed) of the packet key. */
-  private readonly hpRounds = new Int32Array(44);
-  private keyRounds: Int32Array | null = null;
-  private aeadKey: Buffer | null = null;
-  private aeadIv: Buffer | null = null;
+  /** The AEAD key and IV are in w (derived on first use: wrong keys are usually told before). */
+  private aeadReady = false;
 
   /** `secret` holds the 32-byte client or server initial secret as eight big-endian words. */
   constructor(secret: Int32Array, v2: boolean) {
-    this.secret = HmacKey.fromWords(secret);
+    const w = this.w;
+    for (let i = 0; i < 8; i++) w[W_SECRET + i] = secret[i]!;
     this.labels = v2 ? LABELS_V2 : LABELS_V1;
-    this.expand(this.labels.hp);
-    wordsToBytes(words, block, 0, 16);
-    expandKey128(block, 0, this.hpRounds);
+    secretKey.setWords(secret);
+    this.expand(this.labels.hp, W_HP, 4);
   }
 
-  private expand(info: Uint8Array): void {
-    hmacShort(this.secret, info, 0, info.length, words);
+  /** HKDF-Expand-Label of the secret (its HMAC key must be in secretKey) into w[at..at+n). */
+  private expand(info: Uint8Array, at: number, n: number): void {
+    hmacShort(secretKey, info, 0, info.length, words);
+    for (let i = 0; i < n; i++) this.w[at + i] = words[i]!;
   }
 
-  /** The header-protection key (RFC 9001 §5.4); derived again on each call (for tests and tools). */
+  private deriveAead(): void {
+    if (this.aeadReady) return;
+    secretKey.setWords(this.w, W_SECRET);
+    this.expand(this.labels.key, W_KEY, 4);
+    this.expand(this.labels.iv, W_IV, 3);
+    this.aeadReady = true;
+  }
+
+  private bytes(at: number, length: number): Buffer {
+    const b = Buffer.allocUnsafe(length);
+    for (let i = 0; i < length; i++) b[i] = (this.w[at + (i >> 2)]! >>> (24 - 8 * (i & 3))) & 0xff;
+    return b;
+  }
+
+  /** The header-protection key (RFC 9001 §5.4). */
   get hp(): Buffer {
-    this.expand(this.labels.hp);
-    return wordsBuffer(words, 16);
+    return this.bytes(W_HP, 16);
   }
 
-  // The AEAD key and IV are derived on first use: a packet whose header does not unprotect cleanly
-  // (wrong keys) never needs them.
+  /** The AEAD key (RFC 9001 §5.1), derived on first use. */
   get key(): Buffer {
-    if (this.aeadKey === null) {
-      this.expand(this.labels.key);
-      this.aeadKey = wordsBuffer(words, 16);
-    }
-    return this.aeadKey;
+    this.deriveAead();
+    return this.bytes(W_KEY, 16);
   }
 
+  /** The AEAD IV (RFC 9001 §5.1), derived on first use. */
   get iv(): Buffer {
-    if (this.aeadIv === null) {
-      this.expand(this.labels.iv);
-      this.aeadIv = wordsBuffer(words, 12);
-    }
-    return this.aeadIv;
+    this.deriveAead();
+    return this.bytes(W_IV, 12);
   }
 
   /**
@@ -194,8 +211,24 @@ export class InitialKeys {
    * §5.4.3). The result is a scratch buffer, valid until the next call.
    */
   mask(sample: Uint8Array, off = 0): Buffer {
-    encryptBlock128(this.hpRounds, sample, off, block, 0);
+    expandKey128Words(this.w, W_HP, rounds);
+    encryptBlock128(rounds, sample, off, block, 0);
     return block;
+  }
+
+  /**
+   * RFC 9001 §5.3: the nonce for packet number `pn` (the IV XOR the packet number, left-padded), into
+   * out[0..12).
+   */
+  nonce(pn: number, out: Uint8Array): void {
+    this.deriveAead();
+    const w = this.w;
+    for (let i = 0; i < 12; i++) out[i] = (w[W_IV + (i >> 2)]! >>> (24 - 8 * (i & 3))) & 0xff;
+    let rest = pn;
+    for (let i = 11; i >= 4 && rest > 0; i--) {
+      out[i] = out[i]! ^ (rest % 256);
+      rest = Math.floor(rest / 256);
+    }
   }
 
   /**
@@ -203,16 +236,14 @@ export class InitialKeys {
    * first plaintext block is encrypted with counter 2, NIST SP 800-38D §7.1).
    */
   firstKeystreamByte(nonce: Uint8Array): number {
-    if (this.keyRounds === null) {
-      this.keyRounds = new Int32Array(44);
-      expandKey128(this.key, 0, this.keyRounds);
-    }
+    this.deriveAead();
+    expandKey128Words(this.w, W_KEY, rounds);
     for (let i = 0; i < 12; i++) block[i] = nonce[i]!;
     block[12] = 0;
     block[13] = 0;
     block[14] = 0;
     block[15] = 2;
-    encryptBlock128(this.keyRounds, block, 0, block, 0);
+    encryptBlock128(rounds, block, 0, block, 0);
     return block[0]!;
   }
 }
@@ -293,14 +324,8 @@ export function openLongHeaderPacket(
   let truncated = 0;
   for (let i = 0; i < pnLen; i++) truncated = truncated * 256 + (buf[pnOffset + i]! ^ mask[1 + i]!);
   const pn = decodePacketNumber(keys.largestPn, truncated, pnLen * 8);
-  // RFC 9001 §5.3: nonce = iv XOR the packet number left-padded to the iv length.
   const nonce = nonceScratch;
-  nonce.set(keys.iv);
-  let rest = pn;
-  for (let i = 11; i >= 4 && rest > 0; i--) {
-    nonce[i] = nonce[i]! ^ (rest % 256);
-    rest = Math.floor(rest / 256);
-  }
+  keys.nonce(pn, nonce);
   // RFC 9000 §12.4: an Initial packet carries only PADDING, PING, ACK, CRYPTO and CONNECTION_CLOSE
   // frames. Decrypting just the first byte tells wrong keys (or a packet that is no Initial) from right
   // ones in 250 cases of 256 before the AEAD pass, which costs far more when it fails.

@@ -122,10 +122,10 @@ export class HmacKey {
     return this;
   }
 
-  /** Make this the 32-byte key held as eight big-endian words; returns this. */
-  setWords(words: Int32Array): this {
+  /** Make this the 32-byte key held as eight big-endian words words[off..off+8); returns this. */
+  setWords(words: Int32Array, off = 0): this {
     const k = KEY_BLOCK;
-    for (let i = 0; i < 8; i++) k[i] = words[i]!;
+    for (let i = 0; i < 8; i++) k[i] = words[off + i]!;
     k.fill(0, 8, 16);
     this.setPads();
     return this;
