@@ -1,6 +1,6 @@
 // Monitor: frame → decode → tracking on the packet path; tick → expiry, rates, events.
 
-import { IpProto, LinkType, PacketView } from '../core/packet-view.js';
+import { DOUBLE_ZERO, IpProto, LinkType, PacketView } from '../core/packet-view.js';
 import { SKIP_NAMES, Skip, isMalformed } from '../core/skip-reason.js';
 import { decodeFrame } from '../decode/decode-frame.js';
 import { GTP_U_PORT, gtpInnerOffset } from '../decode/gtp.js';
@@ -31,12 +31,13 @@ export class Monitor {
   framesSeen = 0;
   framesDecoded = 0;
   /** Latest time seen (packet time offline, wall time live), in microseconds. */
-  nowMicros = 0;
+  nowMicros = DOUBLE_ZERO;
   private readonly view = new PacketView();
   private readonly skips = new Float64Array(SKIP_NAMES.length);
   private readonly opts: MonitorOptions;
   private readonly sink: EventSink | null;
-  private nextTickMicros = -1;
+  /** Packet time of the next tick; NaN until the first packet sets it. */
+  private nextTickMicros = NaN;
 
   constructor(opts: MonitorOptions, sink: EventSink | null) {
     this.opts = opts;
@@ -63,7 +64,7 @@ export class Monitor {
     if (code === Skip.OK) this.framesDecoded++;
     else this.skips[code]!++;
     if (this.opts.packetClock) {
-      if (this.nextTickMicros < 0) this.nextTickMicros = this.nowMicros + this.opts.tickIntervalMicros;
+      if (Number.isNaN(this.nextTickMicros)) this.nextTickMicros = this.nowMicros + this.opts.tickIntervalMicros;
       else if (this.nowMicros >= this.nextTickMicros) {
         this.tick(this.nowMicros);
         this.nextTickMicros = this.nowMicros + this.opts.tickIntervalMicros;

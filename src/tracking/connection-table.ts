@@ -2,7 +2,7 @@
 
 import { formatAddress, isLoopbackWords } from '../core/address.js';
 import type { DpiContext, PayloadInspector } from '../core/dpi-port.js';
-import { ARP_PROTO, Fragment, IpProto, L3, TcpFlag, type PacketView } from '../core/packet-view.js';
+import { ARP_PROTO, DOUBLE_ZERO, Fragment, IpProto, L3, TcpFlag, type PacketView } from '../core/packet-view.js';
 import { Skip } from '../core/skip-reason.js';
 import { Connection, LastOp, TcpState } from './connection.js';
 import { FlowTable, KEY_WORDS } from './flow-table.js';
@@ -47,7 +47,7 @@ export class ConnectionTable {
   private deadlines = new Float64Array(1024);
   private readonly key = new Uint32Array(KEY_WORDS);
   private readonly fragments = new Map<string, Connection>();
-  private readonly ctx: DpiContext = { transport: 0, fromClient: false, srcPort: 0, dstPort: 0, seq: 0, tsMicros: 0 };
+  private readonly ctx: DpiContext = { transport: 0, fromClient: false, srcPort: 0, dstPort: 0, seq: DOUBLE_ZERO, tsMicros: DOUBLE_ZERO };
   private readonly opts: TableOptions;
 
   constructor(opts: TableOptions) {

@@ -1,6 +1,7 @@
 // Connection: the mutable record of one flow, owned by the connection table.
 
 import type { FlowInspection } from '../core/dpi-port.js';
+import { DOUBLE_ZERO } from '../core/packet-view.js';
 
 /** TCP states (RFC 9293 names) plus NEW before the first packet is applied. */
 export const TcpState = {
@@ -40,25 +41,25 @@ export class Connection {
   readonly firstSeenMicros: number;
   lastSeenMicros: number;
 
-  bytesSent = 0;
-  bytesReceived = 0;
+  bytesSent = DOUBLE_ZERO;
+  bytesReceived = DOUBLE_ZERO;
   packetsSent = 0;
   packetsReceived = 0;
 
   tcpState: number = TcpState.NEW;
   direction: number = Direction.UNKNOWN;
   lastOp: number = LastOp.NONE;
-  /** Sequence number just past our FIN / the peer's FIN, or -1 while none was sent. */
-  localFinEnd = -1;
-  remoteFinEnd = -1;
+  /** Sequence number just past our FIN / the peer's FIN, or NaN while none was sent (NaN >= 0 is false). */
+  localFinEnd = NaN;
+  remoteFinEnd = NaN;
 
   // TCP analytics (RustNet's rules): highest sequence end seen each way; inbound pure-ACK runs.
   outSeen = false;
-  outHigh = 0;
+  outHigh = DOUBLE_ZERO;
   inSeen = false;
-  inHigh = 0;
+  inHigh = DOUBLE_ZERO;
   inAckSeen = false;
-  inLastAck = 0;
+  inLastAck = DOUBLE_ZERO;
   inDupRun = 0;
   retransmits = 0;
   outOfOrder = 0;
@@ -69,8 +70,8 @@ export class Connection {
   rateSamples: Float64Array | null = null;
   rateSampleCount = 0;
   rateSampleHead = 0;
-  sendRateBps = 0;
-  receiveRateBps = 0;
+  sendRateBps = DOUBLE_ZERO;
+  receiveRateBps = DOUBLE_ZERO;
 
   dpi: FlowInspection | null = null;
   /** Copy of dpi.done on the connection itself: most packets come after inspection ended, and this
@@ -86,7 +87,7 @@ export class Connection {
   remoteHostname: string | undefined = undefined;
 
   /** Time it left the table (0 while tracked). */
-  closedAtMicros = 0;
+  closedAtMicros = DOUBLE_ZERO;
   /** Why it left: 'timeout', 'closed', 'evicted', 'replaced', 'shutdown'. */
   closeReason = '';
   /** Set once its new_connection event went out (so only announced connections get a closed event). */
