@@ -3,7 +3,7 @@
 import { newAppInfo, type AppInfo } from '../core/app-info.js';
 import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 import { Arrival, TcpStream } from './tcp-stream.js';
-import { wireText } from './wire-text.js';
+import { wireText, wireToken } from './wire-text.js';
 import { tlsClassifier } from './tls.js';
 
 /** Most bytes of the first request's header block we read before giving up on its end. */
@@ -361,7 +361,7 @@ class HttpSession implements ClassifierSession, LineSink {
     while (v > s + m && d[v] !== SP) v--;
     if (v <= s + m + 1 || e - (v + 1) !== 8 || !isHttp1Version(d, v + 1, e)) return false;
     if (this.requests > 0) return true;
-    this.method = wireText(d, s, s + m);
+    this.method = wireToken(d, s, s + m);
     this.target = wireText(d, s + m + 1, v);
     if (this.app === null) this.app = newAppInfo('HTTP');
     const det = this.app.details;

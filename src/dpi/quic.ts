@@ -3,7 +3,7 @@
 import { newAppInfo, type AppInfo } from '../core/app-info.js';
 import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 import { parseClientHello } from './client-hello.js';
-import { wireText } from './wire-text.js';
+import { wireText, wireToken } from './wire-text.js';
 import {
   LongType,
   deriveInitialKeysAt,
@@ -438,7 +438,7 @@ function protocolName(b: Uint8Array, start: number, end: number): string {
   for (let i = start; i < end; i++) {
     if (b[i]! < 0x20 || b[i]! >= 0x7f) printable = false;
   }
-  if (printable) return wireText(b, start, end);
+  if (printable) return wireToken(b, start, end);
   let s = '0x';
   for (let i = start; i < end; i++) s += b[i]!.toString(16).padStart(2, '0');
   return s;

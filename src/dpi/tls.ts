@@ -5,7 +5,7 @@ import { Score, Transport, Verdict, type Classifier, type ClassifierSession, typ
 import { parseClientHello, parseServerHello, type ClientHello, type ServerHello } from './client-hello.js';
 import { Arrival, TcpStream } from './tcp-stream.js';
 import { u16 } from '../core/bytes.js';
-import { wireText } from './wire-text.js';
+import { wireText, wireToken } from './wire-text.js';
 
 /** Most client→server bytes we reassemble while looking for the end of the ClientHello. */
 const CLIENT_STREAM_LIMIT = 16 * 1024;
@@ -313,7 +313,7 @@ class TlsSession implements ClassifierSession {
       const alpn: string[] = [];
       let http = false;
       for (let i = 0; i < pairs.length; i += 2) {
-        const name = wireText(b, pairs[i]!, pairs[i + 1]!);
+        const name = wireToken(b, pairs[i]!, pairs[i + 1]!);
         if (HTTP_ALPN.has(name)) http = true;
         alpn.push(name);
       }

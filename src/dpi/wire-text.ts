@@ -26,3 +26,23 @@ export function wireText(bytes: Uint8Array, start: number, end: number): string 
   const s = utf8.decode(bytes.subarray(start, start + Math.min(n, MAX_WIRE_STRING * 4)));
   return s.length > MAX_WIRE_STRING ? s.slice(0, MAX_WIRE_STRING) : s;
 }
+
+/**
+ * Tokens that recur on most connections (ALPN protocol ids, HTTP methods): returned as the one shared
+ * string instead of a new one per connection, which each event would keep alive until it is written.
+ */
+const COMMON_TOKENS = ['h2', 'http/1.1', 'h3', 'http/1.0', 'spdy/3.1', 'h2c', 'GET', 'POST', 'HEAD', 'PUT', 'CONNECT'];
+const COMMON_BYTES = COMMON_TOKENS.map((t) => Uint8Array.from(t, (c) => c.charCodeAt(0)));
+
+/** wireText, but one of COMMON_TOKENS comes back as the shared string. */
+export function wireToken(bytes: Uint8Array, start: number, end: number): string {
+  const n = end - start;
+  for (let k = 0; k < COMMON_BYTES.length; k++) {
+    const t = COMMON_BYTES[k]!;
+    if (t.length !== n) continue;
+    let i = 0;
+    while (i < n && bytes[start + i] === t[i]) i++;
+    if (i === n) return COMMON_TOKENS[k]!;
+  }
+  return wireText(bytes, start, end);
+}
