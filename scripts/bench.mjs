@@ -32,9 +32,12 @@ if (!fs.existsSync(file)) {
 const sizeMb = fs.statSync(file).size / 1e6;
 
 function replay(label, extra) {
-  const args = ['--import', path.join(root, 'scripts/bench-probe.mjs'), path.join(root, 'dist/main.js'),
-    '--no-tui', '--read', file, '--json-log', '/dev/null', ...extra];
-  const r = run(process.execPath, args);
+  // Run the program as a user does: the executable itself, so that the runtime options in its first
+  // line apply. The probe comes in through NODE_OPTIONS.
+  const args = ['--no-tui', '--read', file, '--json-log', '/dev/null', ...extra];
+  const preload = `--import=${path.join(root, 'scripts/bench-probe.mjs')}`;
+  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${preload}`.trim() };
+  const r = run(path.join(root, 'dist/main.js'), args, { env });
   const probe = /BENCH (\{.*\})/.exec(r.stderr);
   const frames = /(\d+) frames, (\d+) decoded/.exec(r.stderr);
   if (r.status !== 0 || !probe || !frames) {

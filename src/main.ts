@@ -1,5 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --min-semi-space-size=16
 // Composition root: argv → config → capture source → Monitor → outputs; the only place that knows the source.
+//
+// The young generation starts at its full default size (16 MB semi-spaces) instead of growing there from
+// 1 MB: while it grows, each of a dozen extra scavenges copies every young connection and its DPI state
+// (measured on the bench replay: 39 → 26 scavenges, 30 ms less collection with DPI on; peak RSS unchanged).
 
 import * as fs from 'node:fs';
 import { CaptureFileReader } from './capture/capture-file.js';
