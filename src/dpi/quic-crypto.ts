@@ -185,7 +185,7 @@ export class InitialKeys {
 
   private bytes(at: number, length: number): Buffer {
     const b = Buffer.allocUnsafe(length);
-    for (let i = 0; i < length; i++) b[i] = (this.w[at + (i >> 2)]! >>> (24 - 8 * (i & 3))) & 0xff;
+    wordsToBytes(this.w, b, 0, length, at);
     return b;
   }
 
@@ -222,8 +222,7 @@ export class InitialKeys {
    */
   nonce(pn: number, out: Uint8Array): void {
     this.deriveAead();
-    const w = this.w;
-    for (let i = 0; i < 12; i++) out[i] = (w[W_IV + (i >> 2)]! >>> (24 - 8 * (i & 3))) & 0xff;
+    wordsToBytes(this.w, out, 0, 12, W_IV);
     let rest = pn;
     for (let i = 11; i >= 4 && rest > 0; i--) {
       out[i] = out[i]! ^ (rest % 256);

@@ -171,7 +171,7 @@ export function sha256Short(msg: Uint8Array): Int32Array {
   return out;
 }
 
-/** Eight big-endian words as 32 bytes, into out[off..off+32) (or its first `len` bytes). */
-export function wordsToBytes(words: Int32Array, out: Uint8Array, off = 0, len = 32): void {
-  for (let i = 0; i < len; i++) out[off + i] = (words[i >> 2]! >>> (24 - 8 * (i & 3))) & 0xff;
+/** Big-endian words from words[from..] as `len` bytes (32 by default) into out[off..off+len). */
+export function wordsToBytes(words: Int32Array, out: Uint8Array, off = 0, len = 32, from = 0): void {
+  for (let i = 0; i < len; i++) out[off + i] = (words[from + (i >> 2)]! >>> (24 - 8 * (i & 3))) & 0xff;
 }
