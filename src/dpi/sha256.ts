@@ -107,11 +107,6 @@ export class HmacKey {
     return new HmacKey().setBytes(key, off, len);
   }
 
-  /** A 32-byte key given as eight big-endian words (an HMAC output used as the next key). */
-  static fromWords(words: Int32Array): HmacKey {
-    return new HmacKey().setWords(words);
-  }
-
   /** Make this the key key[off..off+len) (len <= 64); returns this. */
   setBytes(key: Uint8Array, off: number, len: number): this {
     if (len > 64) throw new RangeError('HMAC keys longer than one block are not supported');
