@@ -2,6 +2,10 @@
 
 import { isIpv4Mapped } from './packet-view.js';
 
+/** Longest IPv6 text is 39 characters. */
+const scratch = Buffer.allocUnsafe(48);
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
 export function formatIpv4(a: number): string {
   return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 }
@@ -23,20 +27,26 @@ export function formatAddress(w0: number, w1: number, w2: number, w3: number): s
     if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
     i = j;
   }
-  // RFC 5952 §4.1, §4.3: no leading zeros, lowercase hex; built without intermediate arrays (this runs
-  // for every new connection).
-  let s = '';
+  // RFC 5952 §4.1, §4.3: no leading zeros, lowercase hex. Written into a scratch buffer and decoded
+  // once: concatenating the pieces would leave a rope of a dozen nodes per address, which lives as
+  // long as the connection and is flattened again by every JSON encode.
+  const t = scratch;
+  let n = 0;
   for (let i = 0; i < 8;) {
     if (i === bestStart) {
-      s += '::';
+      t[n++] = 0x3a;
+      t[n++] = 0x3a;
       i += bestLen;
       continue;
     }
-    if (i > 0 && i !== bestStart + bestLen) s += ':';
-    s += group(i).toString(16);
+    if (i > 0 && i !== bestStart + bestLen) t[n++] = 0x3a;
+    const g = group(i);
+    for (let shift = g >= 0x1000 ? 12 : g >= 0x100 ? 8 : g >= 0x10 ? 4 : 0; shift >= 0; shift -= 4) {
+      t[n++] = HEX_DIGITS[(g >>> shift) & 0xf]!;
+    }
     i++;
   }
-  return s;
+  return t.toString('latin1', 0, n);
 }
 
 export function isLoopbackWords(w0: number, w1: number, w2: number, w3: number): boolean {

@@ -592,8 +592,13 @@ function plausibleHeader(b: Uint8Array, msgLen: number): boolean {
 
 /** Appends to a list detail unless present (names compare case-insensitively, RFC 4343 §3). */
 function addDistinct(app: AppInfo, key: 'dns_queries' | 'dns_answers', value: string): void {
-  let list = app.details[key];
-  if (list === undefined) list = app.details[key] = [];
+  const list = app.details[key];
+  if (list === undefined) {
+    // Most flows keep one entry: a literal holds exactly it, where push() onto [] reserves 17 slots
+    // for the life of the connection.
+    app.details[key] = [value];
+    return;
+  }
   if (list.length >= MAX_LIST_ENTRIES) return;
   for (const v of list) if (equalIgnoringAsciiCase(v, value)) return;
   list.push(value);

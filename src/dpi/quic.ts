@@ -406,8 +406,8 @@ class QuicSession implements ClassifierSession {
       }
       const pairs = hello.alpn;
       if (pairs.length > 0) {
-        const alpn: string[] = [];
-        for (let i = 0; i < pairs.length; i += 2) alpn.push(protocolName(hello.bytes, pairs[i]!, pairs[i + 1]!));
+        const alpn = new Array<string>(pairs.length >>> 1);
+        for (let i = 0; i < pairs.length; i += 2) alpn[i >>> 1] = protocolName(hello.bytes, pairs[i]!, pairs[i + 1]!);
         app.details.alpn = alpn;
       }
     }
