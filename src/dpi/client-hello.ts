@@ -55,6 +55,11 @@ const clientResult: ClientHello = {
 };
 const serverResult: ServerHello = { legacyVersion: 0, versions: [] };
 
+// The lists are refilled in place and cut to size at the end of a parse: setting an array's length to
+// 0 makes V8 drop its backing store, and the next push() would allocate a fresh 17-slot one per hello.
+let versionCount = 0;
+let alpnCount = 0;
+
 /** RFC 8701: GREASE code points are 0x?a?a with both bytes equal. */
 function isGrease(v: number): boolean {
   return (v & 0x0f0f) === 0x0a0a && v >> 8 === (v & 0xff);
@@ -154,15 +159,17 @@ export function parseClientHello(bytes: Uint8Array, off: number, len: number): C
   if (p < 0) return null;
   const hello = clientResult;
   hello.legacyVersion = u16(bytes, off + 4);
-  hello.versions.length = 0;
+  versionCount = 0;
   hello.bytes = bytes;
   hello.sniStart = -1;
   hello.sniEnd = -1;
-  hello.alpn.length = 0;
+  alpnCount = 0;
   hello.ech = false;
   hello.intact = !bodyCut;
   if (!beginExtensions(bytes, p, bodyEnd)) {
     hello.intact = false;
+    hello.versions.length = 0;
+    hello.alpn.length = 0;
     return hello;
   }
   while (nextExtension(bytes)) {
@@ -175,6 +182,8 @@ export function parseClientHello(bytes: Uint8Array, off: number, len: number): C
     if (!sound) hello.intact = false;
   }
   if (!extensionsWhole()) hello.intact = false;
+  hello.versions.length = versionCount;
+  hello.alpn.length = alpnCount;
   return hello;
 }
 
@@ -188,15 +197,17 @@ export function parseServerHello(bytes: Uint8Array, off: number, len: number): S
   if (p < 0) return null;
   const hello = serverResult;
   hello.legacyVersion = u16(bytes, off + 4);
-  hello.versions.length = 0;
-  if (!beginExtensions(bytes, p, bodyEnd)) return hello;
-  while (nextExtension(bytes)) {
-    // RFC 8446 §4.2.1: in a ServerHello the extension holds the single selected_version.
-    if (extType === EXT_SUPPORTED_VERSIONS && extTo - extFrom === 2) {
-      const v = u16(bytes, extFrom);
-      if (!isGrease(v)) hello.versions.push(v);
+  versionCount = 0;
+  if (beginExtensions(bytes, p, bodyEnd)) {
+    while (nextExtension(bytes)) {
+      // RFC 8446 §4.2.1: in a ServerHello the extension holds the single selected_version.
+      if (extType === EXT_SUPPORTED_VERSIONS && extTo - extFrom === 2) {
+        const v = u16(bytes, extFrom);
+        if (!isGrease(v)) hello.versions[versionCount++] = v;
+      }
     }
   }
+  hello.versions.length = versionCount;
   return hello;
 }
 
@@ -228,17 +239,18 @@ function readServerName(d: Uint8Array, p: number, end: number, out: ClientHello)
 
 /** RFC 7301 §3.1: ProtocolNameList of ProtocolName<1..2^8-1>. */
 function readAlpn(d: Uint8Array, p: number, end: number, out: ClientHello): boolean {
-  if (out.alpn.length > 0) return true;
+  if (alpnCount > 0) return true;
   const max = 2 * MAX_LIST_ENTRIES;
   if (p + 2 > end) return false;
   const declared = p + 2 + u16(d, p);
   const stop = Math.min(declared, end);
   p += 2;
-  while (p < stop && out.alpn.length < max) {
+  while (p < stop && alpnCount < max) {
     const n = d[p]!;
     p += 1;
     if (n === 0 || p + n > stop) return false;
-    out.alpn.push(p, p + n);
+    out.alpn[alpnCount++] = p;
+    out.alpn[alpnCount++] = p + n;
     p += n;
   }
   return declared === stop;
@@ -251,7 +263,7 @@ function readVersions(d: Uint8Array, p: number, end: number, out: ClientHello): 
   const stop = Math.min(declared, end);
   for (p += 1; p + 2 <= stop; p += 2) {
     const v = u16(d, p);
-    if (!isGrease(v)) out.versions.push(v);
+    if (!isGrease(v)) out.versions[versionCount++] = v;
   }
   return declared === stop && p === stop;
 }
