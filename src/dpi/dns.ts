@@ -156,7 +156,7 @@ function nameText(b: Uint8Array, labels: number): string {
 /**
  * Whether the name just walked (`labels` > 0) equals an entry of `list`, ignoring ASCII case
  * (RFC 4343 §3). Only names of plain printable ASCII are compared; others answer false and are
- * decoded (addDistinct then compares the text). Allocation-free.
+ * decoded (withDistinct then compares the text). Allocation-free.
  */
 function isListed(list: string[] | undefined, b: Uint8Array, labels: number): boolean {
   if (list === undefined) return false;
@@ -537,7 +537,7 @@ class DnsSession implements ClassifierSession {
       if (labels > 0 && !isListed(app.details.dns_queries, b, labels)) {
         const name = nameText(b, labels);
         if (app.domain === undefined) app.domain = name;
-        addDistinct(app, 'dns_queries', name);
+        app.details.dns_queries = withDistinct(app.details.dns_queries, name);
       }
       p = nameEnd + 4;
     }
@@ -567,14 +567,14 @@ class DnsSession implements ClassifierSession {
     const app = this.app!;
     const rdLen = rdEnd - rdStart;
     if (type === TYPE_A) {
-      if (rdLen === 4) addDistinct(app, 'dns_answers', ipv4Text(b, rdStart));
+      if (rdLen === 4) app.details.dns_answers = withDistinct(app.details.dns_answers, ipv4Text(b, rdStart));
     } else if (type === TYPE_AAAA) {
-      if (rdLen === 16) addDistinct(app, 'dns_answers', ipv6Text(b, rdStart));
+      if (rdLen === 16) app.details.dns_answers = withDistinct(app.details.dns_answers, ipv6Text(b, rdStart));
     } else if (type === TYPE_PTR || type === TYPE_CNAME) {
       // The target name must end inside RDATA; its pointers may reach earlier bytes of the message.
       const labels = walkName(b, s, rdEnd, rdStart);
       if (labels <= 0 || walkedEnd !== rdEnd) return;
-      addDistinct(app, 'dns_answers', nameText(b, labels));
+      app.details.dns_answers = withDistinct(app.details.dns_answers, nameText(b, labels));
     }
   }
 }
@@ -590,18 +590,19 @@ function plausibleHeader(b: Uint8Array, msgLen: number): boolean {
   return qd <= MAX_QUESTIONS && HEADER_LEN + qd * MIN_QUESTION_LEN + rr * MIN_RECORD_LEN <= msgLen;
 }
 
-/** Appends to a list detail unless present (names compare case-insensitively, RFC 4343 §3). */
-function addDistinct(app: AppInfo, key: 'dns_queries' | 'dns_answers', value: string): void {
-  const list = app.details[key];
-  if (list === undefined) {
-    // Most flows keep one entry: a literal holds exactly it, where push() onto [] reserves 17 slots
-    // for the life of the connection.
-    app.details[key] = [value];
-    return;
-  }
-  if (list.length >= MAX_LIST_ENTRIES) return;
-  for (const v of list) if (equalIgnoringAsciiCase(v, value)) return;
+/**
+ * `list` with `value` appended unless present (names compare case-insensitively, RFC 4343 §3) or
+ * full. Callers store the result under a fixed property name: a store keyed by a variable name
+ * would be generic (and slow) at the one site every list shares.
+ */
+function withDistinct(list: string[] | undefined, value: string): string[] {
+  // Most flows keep one entry: a literal holds exactly it, where push() onto [] reserves 17 slots
+  // for the life of the connection.
+  if (list === undefined) return [value];
+  if (list.length >= MAX_LIST_ENTRIES) return list;
+  for (const v of list) if (equalIgnoringAsciiCase(v, value)) return list;
   list.push(value);
+  return list;
 }
 
 /** DNS names compare case-insensitively for ASCII letters only (RFC 4343 §3). No allocation. */

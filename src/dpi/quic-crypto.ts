@@ -143,27 +143,28 @@ const rounds = new Int32Array(44);
 /** Scratch HMAC key of a direction's secret. */
 const secretKey = new HmacKey();
 
-// Layout of InitialKeys.w: everything one direction's keys need, in one small typed array (a connection
-// may hold several key sets, and each typed array is a separate allocation).
-const W_SECRET = 0; // 8 words: the client or server initial secret
-const W_HP = 8; // 4 words: header-protection key
-const W_KEY = 12; // 4 words: AEAD key (once derived)
-const W_IV = 16; // 3 words: AEAD IV (once derived)
-const W_SIZE = 19;
+// Layout of InitialKeys.w: the keys one direction needs. It and the secret are two small typed arrays
+// rather than one, because V8 keeps typed arrays of up to 64 bytes inside its heap and gives larger
+// ones a separately allocated backing store, which costs several times more to create and to free.
+const W_HP = 0; // 4 words: header-protection key
+const W_KEY = 4; // 4 words: AEAD key (once derived)
+const W_IV = 8; // 3 words: AEAD IV (once derived)
+const W_SIZE = 11;
 
 /** The values protecting one direction's Initial packets, plus the receive state they need. */
 export class InitialKeys {
   /** Largest packet number opened with these keys, for RFC 9000 §17.1 packet number decoding. */
   largestPn = -1;
   private readonly w = new Int32Array(W_SIZE);
+  /** The 32-byte client or server initial secret as eight big-endian words. */
+  private readonly secret = new Int32Array(8);
   private readonly labels: Labels;
   /** The AEAD key and IV are in w (derived on first use: wrong keys are usually told before). */
   private aeadReady = false;
 
   /** `secret` holds the 32-byte client or server initial secret as eight big-endian words. */
   constructor(secret: Int32Array, v2: boolean) {
-    const w = this.w;
-    for (let i = 0; i < 8; i++) w[W_SECRET + i] = secret[i]!;
+    this.secret.set(secret);
     this.labels = v2 ? LABELS_V2 : LABELS_V1;
     secretKey.setWords(secret);
     this.expand(this.labels.hp, W_HP, 4);
@@ -177,7 +178,7 @@ export class InitialKeys {
 
   private deriveAead(): void {
     if (this.aeadReady) return;
-    secretKey.setWords(this.w, W_SECRET);
+    secretKey.setWords(this.secret);
     this.expand(this.labels.key, W_KEY, 4);
     this.expand(this.labels.iv, W_IV, 3);
     this.aeadReady = true;

@@ -1,8 +1,9 @@
 // SSH classifier: identification strings of both sides and the transport's progress through key exchange.
 
-import { MAX_WIRE_STRING, newAppInfo, type AppInfo } from '../core/app-info.js';
+import { newAppInfo, type AppInfo } from '../core/app-info.js';
 import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 import { Arrival, TcpStream } from './tcp-stream.js';
+import { latin1Text } from './wire-text.js';
 
 /** RFC 4253 §4.2: the identification string is at most 255 characters including CR LF. */
 const MAX_BANNER_LINE = 255;
@@ -72,13 +73,6 @@ function bannerPrefix(d: Uint8Array, p: number, end: number): number {
     else return -1;
   }
   return p < end ? -1 : 0;
-}
-
-function latin1(d: Uint8Array, p: number, end: number): string {
-  if (end - p > MAX_WIRE_STRING) end = p + MAX_WIRE_STRING;
-  let s = '';
-  for (let i = p; i < end; i++) s += String.fromCharCode(d[i]!);
-  return s;
 }
 
 class Side {
@@ -191,11 +185,11 @@ class SshSession implements ClassifierSession {
 
   private banner(side: Side, fromClient: boolean, n: number, soft: number): void {
     const line = side.line;
-    side.banner = latin1(line, 0, n);
-    side.version = latin1(line, 4, soft - 1);
+    side.banner = latin1Text(line, 0, n);
+    side.version = latin1Text(line, 4, soft - 1);
     let e = soft;
     while (e < n && line[e] !== 0x20) e++;
-    side.software = latin1(line, soft, e);
+    side.software = latin1Text(line, soft, e);
     // SSH 1.x framing (anything but "2.x" and the compatibility "1.99") is not followed further.
     side.phase = side.version.startsWith('2.') || side.version === '1.99' ? Phase.PACKETS : Phase.LOST;
     if (this.app === null) {

@@ -27,6 +27,14 @@ export function wireText(bytes: Uint8Array, start: number, end: number): string 
   return s.length > MAX_WIRE_STRING ? s.slice(0, MAX_WIRE_STRING) : s;
 }
 
+/** bytes[start..end) one character per byte (ISO 8859-1), cut to MAX_WIRE_STRING; one native call. */
+export function latin1Text(bytes: Uint8Array, start: number, end: number): string {
+  const n = Math.min(end - start, MAX_WIRE_STRING);
+  if (n <= 0) return '';
+  for (let i = 0; i < n; i++) scratch[i] = bytes[start + i]!;
+  return scratch.toString('latin1', 0, n);
+}
+
 /**
  * Tokens that recur on most connections (ALPN protocol ids, HTTP methods): returned as the one shared
  * string instead of a new one per connection, which each event would keep alive until it is written.
