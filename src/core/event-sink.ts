@@ -2,7 +2,8 @@
 
 export type EventType = 'new_connection' | 'connection_closed';
 
-export type ConnectionEvent = Record<string, string | number | object>;
+/** Keys whose value is undefined are absent from the JSON form. */
+export type ConnectionEvent = Record<string, string | number | object | undefined>;
 
 /** Receives events in order; implementations report their own failures and never throw. */
 export interface EventSink {

@@ -166,3 +166,30 @@ test('connection_closed for UDP, ICMP and ARP: no TCP analytics; no ports or ser
   const igmp = conn(IpProto.IGMP, 0, 0);
   assert.deepEqual([buildEvent(igmp, 'connection_closed', T0).protocol, buildEvent(igmp, 'connection_closed', T0).state], ['IGMP', 'ACTIVE']);
 });
+
+test('with DPI on, both DPI keys are always there (undefined when unknown): same JSON, one key list per kind', () => {
+  const plain = conn(IpProto.TCP, 50_000, 50_001);
+  const dns = conn(IpProto.UDP, 40_000, 53);
+  dns.direction = Direction.OUTGOING;
+  withApp(dns, 'DNS', undefined, { dns_queries: ['example.org'] }, 'DNS_QUERY');
+  const tls = conn(IpProto.TCP, 54_321, 443);
+  withApp(tls, 'HTTPS', 'example.com', { sni: 'example.com' });
+  const ping = conn(IpProto.ICMP, 7, 7);
+  const keysUpToState: string[][] = [];
+  for (const c of [plain, dns, tls, ping]) {
+    for (const type of ['new_connection', 'connection_closed'] as const) {
+      const on = buildEvent(c, type, T0, true);
+      const off = buildEvent(c, type, T0);
+      assert.equal(JSON.stringify(on), JSON.stringify(off), `${c.protocol} ${type}: the JSON does not change`);
+      assert.ok(!JSON.stringify(on).includes('null'), 'never null');
+      const keys = Object.keys(on);
+      assert.ok(keys.includes('dpi_protocol') && keys.includes('dpi_domain'), `${c.protocol} ${type}: keys present`);
+      if (type === 'connection_closed') keysUpToState.push(keys.slice(keys.indexOf('dpi_protocol'), keys.indexOf('state') + 1));
+    }
+  }
+  // What DPI found does not change which keys precede the closed-event counters.
+  for (const k of keysUpToState) assert.deepEqual(k, keysUpToState[0]);
+  assert.equal(buildEvent(plain, 'new_connection', T0, true).dpi_protocol, undefined);
+  assert.equal(buildEvent(dns, 'new_connection', T0, true).dpi_protocol, 'DNS');
+  assert.equal(buildEvent(tls, 'new_connection', T0, true).dpi_domain, 'example.com');
+});

@@ -20,8 +20,11 @@ function iso(micros: number): string {
   return `${isoPrefix}${String(ms - sec * 1000).padStart(3, '0')}Z`;
 }
 
-/** Builds one event record; absent values are omitted rather than null. */
-export function buildEvent(c: Connection, type: EventType, nowMicros: number): ConnectionEvent {
+/**
+ * Builds one event record; absent values are left out (or undefined, which JSON leaves out), never
+ * null. `dpiOn`: DPI runs in this session (only then can a connection have findings).
+ */
+export function buildEvent(c: Connection, type: EventType, nowMicros: number, dpiOn = false): ConnectionEvent {
   const hasPorts = c.protocol === IpProto.TCP || c.protocol === IpProto.UDP;
   const e: ConnectionEvent = {
     timestamp: iso(type === 'new_connection' ? c.firstSeenMicros : nowMicros),
@@ -37,8 +40,15 @@ export function buildEvent(c: Connection, type: EventType, nowMicros: number): C
   const service = hasPorts ? connectionService(c.localPort, c.remotePort) : undefined;
   if (service !== undefined) e.service_name = service;
   if (c.direction !== Direction.UNKNOWN) e.direction = c.direction === Direction.OUTGOING ? 'outgoing' : 'incoming';
-  const app = c.dpi?.app ?? null;
-  if (app !== null) {
+  const app = c.dpi === null ? null : c.dpi.app;
+  if (dpiOn) {
+    // Both DPI keys are always set, undefined when DPI found nothing (JSON leaves those out): what DPI
+    // found then does not multiply the object shapes reaching the stores below, which would turn them
+    // from a few cached shapes into generic lookups (and make the optimised code bail out each time a
+    // new mix of keys appears).
+    e.dpi_protocol = app === null ? undefined : app.protocol;
+    e.dpi_domain = app === null ? undefined : app.domain;
+  } else if (app !== null) {
     e.dpi_protocol = app.protocol;
     if (app.domain !== undefined) e.dpi_domain = app.domain;
   }

@@ -118,17 +118,18 @@ export class Monitor {
     const sink = this.sink;
     const filter = this.opts.eventFilter;
     const now = this.nowMicros;
+    const dpiOn = this.opts.inspector !== null;
     // New before closed, so a connection born and gone within one tick still reads in order.
     for (const c of t.created) {
       if (sink === null) continue;
       if (filter !== undefined && !filter(c)) continue;
       c.announced = true;
-      sink.write(buildEvent(c, 'new_connection', now));
+      sink.write(buildEvent(c, 'new_connection', now, dpiOn));
     }
     t.created.length = 0;
     for (const c of t.closed) {
       if (sink === null || !c.announced) continue;
-      sink.write(buildEvent(c, 'connection_closed', c.closedAtMicros));
+      sink.write(buildEvent(c, 'connection_closed', c.closedAtMicros, dpiOn));
     }
     t.closed.length = 0;
     sink?.flush();
