@@ -57,6 +57,11 @@ const serverResult: ServerHello = { legacyVersion: 0, versions: [] };
 
 // The lists are refilled in place and cut to size at the end of a parse: setting an array's length to
 // 0 makes V8 drop its backing store, and the next push() would allocate a fresh 17-slot one per hello.
+
+/** Cut a reused list to `n` entries. Setting `length` is a runtime call, so only when it changes. */
+function cut(list: number[], n: number): void {
+  if (list.length !== n) list.length = n;
+}
 let versionCount = 0;
 let alpnCount = 0;
 
@@ -168,8 +173,8 @@ export function parseClientHello(bytes: Uint8Array, off: number, len: number): C
   hello.intact = !bodyCut;
   if (!beginExtensions(bytes, p, bodyEnd)) {
     hello.intact = false;
-    hello.versions.length = 0;
-    hello.alpn.length = 0;
+    cut(hello.versions, 0);
+    cut(hello.alpn, 0);
     return hello;
   }
   while (nextExtension(bytes)) {
@@ -182,8 +187,8 @@ export function parseClientHello(bytes: Uint8Array, off: number, len: number): C
     if (!sound) hello.intact = false;
   }
   if (!extensionsWhole()) hello.intact = false;
-  hello.versions.length = versionCount;
-  hello.alpn.length = alpnCount;
+  cut(hello.versions, versionCount);
+  cut(hello.alpn, alpnCount);
   return hello;
 }
 
@@ -207,7 +212,7 @@ export function parseServerHello(bytes: Uint8Array, off: number, len: number): S
       }
     }
   }
-  hello.versions.length = versionCount;
+  cut(hello.versions, versionCount);
   return hello;
 }
 

@@ -46,10 +46,10 @@ function compress(state: Int32Array, so: number): void {
   let h = state[so + 7]!;
   for (let t = 0; t < 64; t++) {
     const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const ch = (e & f) ^ (~e & g);
+    const ch = g ^ (e & (f ^ g));
     const t1 = (h + S1 + ch + K[t]! + w[t]!) | 0;
     const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-    const maj = (a & b) ^ (a & c) ^ (b & c);
+    const maj = (a & b) | (c & (a | b));
     const t2 = (S0 + maj) | 0;
     h = g;
     g = f;
@@ -76,7 +76,8 @@ function compress(state: Int32Array, so: number): void {
  */
 function finalBlockFromBytes(bytes: Uint8Array, off: number, len: number, totalLen: number): void {
   const w = W;
-  w.fill(0, 0, 16);
+  // Loops rather than fill()/set(): those are calls into the runtime, costlier than 16 stores.
+  for (let i = 0; i < 16; i++) w[i] = 0;
   for (let i = 0; i < len; i++) w[i >> 2] |= bytes[off + i]! << (24 - 8 * (i & 3));
   w[len >> 2] |= 0x80 << (24 - 8 * (len & 3));
   w[15] = totalLen * 8;
@@ -87,7 +88,7 @@ function finalBlockFromWords(words: Int32Array, totalLen: number): void {
   const w = W;
   for (let i = 0; i < 8; i++) w[i] = words[i]!;
   w[8] = 0x80000000 | 0;
-  w.fill(0, 9, 15);
+  for (let i = 9; i < 15; i++) w[i] = 0;
   w[15] = totalLen * 8;
 }
 
@@ -111,7 +112,7 @@ export class HmacKey {
   setBytes(key: Uint8Array, off: number, len: number): this {
     if (len > 64) throw new RangeError('HMAC keys longer than one block are not supported');
     const k = KEY_BLOCK;
-    k.fill(0);
+    for (let i = 0; i < 16; i++) k[i] = 0;
     for (let i = 0; i < len; i++) k[i >> 2] |= key[off + i]! << (24 - 8 * (i & 3));
     this.setPads();
     return this;
@@ -121,7 +122,7 @@ export class HmacKey {
   setWords(words: Int32Array, off = 0): this {
     const k = KEY_BLOCK;
     for (let i = 0; i < 8; i++) k[i] = words[off + i]!;
-    k.fill(0, 8, 16);
+    for (let i = 8; i < 16; i++) k[i] = 0;
     this.setPads();
     return this;
   }
@@ -132,10 +133,10 @@ export class HmacKey {
     const key = KEY_BLOCK;
     const pads = this.pads;
     for (let i = 0; i < 16; i++) w[i] = key[i]! ^ 0x36363636;
-    pads.set(H0, 0);
+    for (let i = 0; i < 8; i++) pads[i] = H0[i]!;
     compress(pads, 0);
     for (let i = 0; i < 16; i++) w[i] = key[i]! ^ 0x5c5c5c5c;
-    pads.set(H0, 8);
+    for (let i = 0; i < 8; i++) pads[8 + i] = H0[i]!;
     compress(pads, 8);
   }
 }
