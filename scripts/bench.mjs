@@ -62,10 +62,22 @@ const runs = Number(process.env.BENCH_RUNS ?? 8);
 let withDpi = null;
 let noDpi = null;
 const keepBest = (b, r) => (b === null ? r : { ...(r.wallMs < b.wallMs ? r : b), rssMb: Math.max(r.rssMb, b.rssMb) });
+// Every run's time too, so the spread can be shown next to the best figures.
+const dpiMs = [];
+const noDpiMs = [];
 for (let i = 0; i < runs; i++) {
-  withDpi = keepBest(withDpi, replay('full pipeline (DPI on)', []));
-  noDpi = keepBest(noDpi, replay('--no-dpi', ['--no-dpi']));
+  const a = replay('full pipeline (DPI on)', []);
+  const b = replay('--no-dpi', ['--no-dpi']);
+  dpiMs.push(a.wallMs);
+  noDpiMs.push(b.wallMs);
+  withDpi = keepBest(withDpi, a);
+  noDpi = keepBest(noDpi, b);
 }
+const median = (xs) => {
+  const v = [...xs].sort((x, y) => x - y);
+  const m = v.length >> 1;
+  return v.length % 2 === 1 ? v[m] : (v[m - 1] + v[m]) / 2;
+};
 const floorMs = tcpdumpFloor();
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
@@ -74,6 +86,14 @@ for (const r of [withDpi, noDpi]) {
   console.log(`${r.label.padEnd(26)} ${fmt(r.pps).padStart(10)} packets/s  ${(r.wallMs / 1000).toFixed(2)} s  peak RSS ${r.rssMb.toFixed(0)} MB`);
 }
 console.log(`DPI cost: ${((1 - withDpi.pps / noDpi.pps) * 100).toFixed(1)} % of throughput`);
+// The host's speed drifts, and the best runs of the two configurations may come from different moments:
+// the spread and the figure from the median runs say how far to trust the line above.
+const secs = (ms) => (ms / 1000).toFixed(2);
+console.log(
+  `spread: DPI on ${secs(Math.min(...dpiMs))}–${secs(Math.max(...dpiMs))} s (median ${secs(median(dpiMs))}), ` +
+    `--no-dpi ${secs(Math.min(...noDpiMs))}–${secs(Math.max(...noDpiMs))} s (median ${secs(median(noDpiMs))}); ` +
+    `DPI cost from the medians ${((1 - median(noDpiMs) / median(dpiMs)) * 100).toFixed(1)} %`,
+);
 if (Number.isFinite(floorMs)) {
   console.log(`${'tcpdump -r FILE -w /dev/null'.padEnd(26)} ${fmt(withDpi.packets / (floorMs / 1000)).padStart(10)} packets/s  ${(floorMs / 1000).toFixed(2)} s  (floor)`);
 }
