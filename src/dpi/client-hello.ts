@@ -57,13 +57,13 @@ const serverResult: ServerHello = { legacyVersion: 0, versions: [] };
 
 // The lists are refilled in place and cut to size at the end of a parse: setting an array's length to
 // 0 makes V8 drop its backing store, and the next push() would allocate a fresh 17-slot one per hello.
+let versionCount = 0;
+let alpnCount = 0;
 
 /** Cut a reused list to `n` entries. Setting `length` is a runtime call, so only when it changes. */
 function cut(list: number[], n: number): void {
   if (list.length !== n) list.length = n;
 }
-let versionCount = 0;
-let alpnCount = 0;
 
 /** RFC 8701: GREASE code points are 0x?a?a with both bytes equal. */
 function isGrease(v: number): boolean {
