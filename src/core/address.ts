@@ -1,5 +1,6 @@
 // IP addresses as four 32-bit words: formatting (RFC 5952 for IPv6) and classification.
 
+import { latin1String } from './bytes.js';
 import { isIpv4Mapped } from './packet-view.js';
 
 /** Longest IPv6 text is 39 characters. */
@@ -46,7 +47,7 @@ export function formatAddress(w0: number, w1: number, w2: number, w3: number): s
     }
     i++;
   }
-  return t.toString('latin1', 0, n);
+  return latin1String(t, 0, n);
 }
 
 export function isLoopbackWords(w0: number, w1: number, w2: number, w3: number): boolean {

@@ -5,7 +5,7 @@ import { Score, Transport, Verdict, type Classifier, type ClassifierSession, typ
 import { Arrival, TcpStream } from './tcp-stream.js';
 import { formatAddress } from '../core/address.js';
 import { isIpv4Mapped } from '../core/packet-view.js';
-import { u16, u32 } from '../core/bytes.js';
+import { latin1String, u16, u32 } from '../core/bytes.js';
 
 const PORT_DNS = 53;
 const PORT_MDNS = 5353;
@@ -144,7 +144,7 @@ function nameText(b: Uint8Array, labels: number): string {
       nameBytes[len++] = x;
     }
   }
-  if (plain) return clip(nameBytes.toString('latin1', 0, len));
+  if (plain) return clip(latin1String(nameBytes, 0, len));
   const parts: string[] = [];
   for (let i = 0; i < labels; i++) {
     const at = labelAt[i]!;
@@ -281,7 +281,7 @@ function ipv4Text(b: Uint8Array, p: number): string {
     if (v >= 10) t[n++] = 0x30 + (((v / 10) | 0) % 10);
     t[n++] = 0x30 + (v % 10);
   }
-  return t.toString('latin1', 0, n);
+  return latin1String(t, 0, n);
 }
 
 /** IPv6 text in the RFC 5952 canonical form (mapped IPv4 as ::ffff:a.b.c.d, RFC 5952 §5). */

@@ -1,6 +1,7 @@
 // Text fields from the wire (host names, ALPN ids, HTTP method/target/Host, banners) as bounded strings.
 
 import { MAX_WIRE_STRING } from '../core/app-info.js';
+import { latin1String } from '../core/bytes.js';
 
 const utf8 = new TextDecoder();
 /** Short ASCII fields are copied here and turned into a string in one call. */
@@ -21,7 +22,7 @@ export function wireText(bytes: Uint8Array, start: number, end: number): string 
       if (c >= 0x80) break;
       scratch[i] = c;
     }
-    if (i === n) return scratch.toString('latin1', 0, n);
+    if (i === n) return latin1String(scratch, 0, n);
   }
   const s = utf8.decode(bytes.subarray(start, start + Math.min(n, MAX_WIRE_STRING * 4)));
   return s.length > MAX_WIRE_STRING ? s.slice(0, MAX_WIRE_STRING) : s;
@@ -32,7 +33,7 @@ export function latin1Text(bytes: Uint8Array, start: number, end: number): strin
   const n = Math.min(end - start, MAX_WIRE_STRING);
   if (n <= 0) return '';
   for (let i = 0; i < n; i++) scratch[i] = bytes[start + i]!;
-  return scratch.toString('latin1', 0, n);
+  return latin1String(scratch, 0, n);
 }
 
 /**
