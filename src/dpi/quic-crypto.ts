@@ -143,9 +143,9 @@ const rounds = new Int32Array(44);
 /** Scratch HMAC key of a direction's secret. */
 const secretKey = new HmacKey();
 
-// Layout of InitialKeys.w: the keys one direction needs. It and the secret are two small typed arrays
-// rather than one, because V8 keeps typed arrays of up to 64 bytes inside its heap and gives larger
-// ones a separately allocated backing store, which costs several times more to create and to free.
+// Layout of InitialKeys.w: the keys one direction needs. It and the secret's pads are two small typed
+// arrays rather than one, because V8 keeps typed arrays of up to 64 bytes inside its heap and gives
+// larger ones a separately allocated backing store, which costs several times more to create and free.
 const W_HP = 0; // 4 words: header-protection key
 const W_KEY = 4; // 4 words: AEAD key (once derived)
 const W_IV = 8; // 3 words: AEAD IV (once derived)
@@ -156,17 +156,22 @@ export class InitialKeys {
   /** Largest packet number opened with these keys, for RFC 9000 §17.1 packet number decoding. */
   largestPn = -1;
   private readonly w = new Int32Array(W_SIZE);
-  /** The 32-byte client or server initial secret as eight big-endian words. */
-  private readonly secret = new Int32Array(8);
+  /**
+   * The HMAC key made of the 32-byte client or server initial secret, as its two hashed pads
+   * (HmacKey.pads): kept rather than the secret itself, so that deriving the AEAD key and IV later
+   * does not hash the pads again (two of the sixteen SHA-256 compressions a successful open costs).
+   */
+  private readonly secretPads = new Int32Array(16);
   private readonly labels: Labels;
   /** The AEAD key and IV are in w (derived on first use: wrong keys are usually told before). */
   private aeadReady = false;
 
   /** `secret` holds the 32-byte client or server initial secret as eight big-endian words. */
   constructor(secret: Int32Array, v2: boolean) {
-    this.secret.set(secret);
     this.labels = v2 ? LABELS_V2 : LABELS_V1;
     secretKey.setWords(secret);
+    const pads = secretKey.pads;
+    for (let i = 0; i < 16; i++) this.secretPads[i] = pads[i]!;
     this.expand(this.labels.hp, W_HP, 4);
   }
 
@@ -178,7 +183,8 @@ export class InitialKeys {
 
   private deriveAead(): void {
     if (this.aeadReady) return;
-    secretKey.setWords(this.secret);
+    const pads = secretKey.pads;
+    for (let i = 0; i < 16; i++) pads[i] = this.secretPads[i]!;
     this.expand(this.labels.key, W_KEY, 4);
     this.expand(this.labels.iv, W_IV, 3);
     this.aeadReady = true;
