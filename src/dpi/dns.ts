@@ -162,7 +162,8 @@ function isListed(list: string[] | undefined, b: Uint8Array, labels: number): bo
   if (list === undefined) return false;
   let len = labels - 1;
   for (let i = 0; i < labels; i++) len += b[labelAt[i]!]!;
-  for (const v of list) {
+  for (let n = 0; n < list.length; n++) {
+    const v = list[n]!;
     if (v.length !== len) continue;
     let k = 0;
     let same = true;
@@ -600,7 +601,7 @@ function withDistinct(list: string[] | undefined, value: string): string[] {
   // for the life of the connection.
   if (list === undefined) return [value];
   if (list.length >= MAX_LIST_ENTRIES) return list;
-  for (const v of list) if (equalIgnoringAsciiCase(v, value)) return list;
+  for (let i = 0; i < list.length; i++) if (equalIgnoringAsciiCase(list[i]!, value)) return list;
   list.push(value);
   return list;
 }

@@ -301,7 +301,8 @@ class QuicSession implements ClassifierSession {
   ): boolean {
     const keys = (this.keys ??= []);
     let entry: KeyEntry | undefined;
-    for (const k of keys) {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
       if (k.version === info.version && sameBytes(k.dcid, buf, dcidOff, dcidLen)) {
         entry = k;
         break;

@@ -117,7 +117,9 @@ export class TcpStream {
   /** Hold a copy of an early segment that starts less than `window` bytes ahead; GAP when it cannot be. */
   private holdEarly(buf: Uint8Array, off: number, len: number, seq: number, window: number): number {
     if (this.started && ((seq - this.next) | 0) >= window) return Arrival.GAP;
-    for (const e of this.early) {
+    const early = this.early;
+    for (let i = 0; i < early.length; i++) {
+      const e = early[i]!;
       if (e.seq === seq && e.bytes.length >= len) return Arrival.HELD;
     }
     if (this.early.length >= this.hold || this.earlyBytes + len > this.keep) return Arrival.GAP;

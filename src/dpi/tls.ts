@@ -99,7 +99,9 @@ function versionLabel(v: number): string | undefined {
 /** The version a hello names: the newest listed one we know, else legacy_version. */
 function helloVersion(hello: ServerHello): number {
   let best = -1;
-  for (const v of hello.versions) {
+  const versions = hello.versions;
+  for (let i = 0; i < versions.length; i++) {
+    const v = versions[i]!;
     const rank = versionRank(v);
     if (rank >= 0 && (best < 0 || rank > versionRank(best))) best = v;
   }
