@@ -94,7 +94,6 @@ function verbIn(d: Uint8Array, p: number, n: number, list: readonly string[]): b
   return false;
 }
 
-
 /** One direction's control lines, in TCP sequence order. */
 class Direction {
   readonly line = new Uint8Array(MAX_LINE);

@@ -122,8 +122,8 @@ export class TcpStream {
       const e = early[i]!;
       if (e.seq === seq && e.bytes.length >= len) return Arrival.HELD;
     }
-    if (this.early.length >= this.hold || this.earlyBytes + len > this.keep) return Arrival.GAP;
-    this.early.push({ seq, bytes: buf.slice(off, off + len) });
+    if (early.length >= this.hold || this.earlyBytes + len > this.keep) return Arrival.GAP;
+    early.push({ seq, bytes: buf.slice(off, off + len) });
     this.earlyBytes += len;
     return Arrival.HELD;
   }

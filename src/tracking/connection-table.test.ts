@@ -13,9 +13,8 @@ import { decodeFrame } from '../decode/decode-frame.js';
 import { Monitor } from '../pipeline/monitor.js';
 import { ConnectionTable, type LocalAddressSet, type TableOptions } from './connection-table.js';
 import { Direction, TcpState, type Connection } from './connection.js';
-import { refreshAppTimeout } from './timeouts.js';
 import { stateName } from './state-name.js';
-import { staleness, timeoutMicros } from './timeouts.js';
+import { refreshAppTimeout, staleness, timeoutMicros } from './timeouts.js';
 
 const S = 1_000_000;
 const { SYN, ACK, FIN, RST, PSH } = TcpFlag;
