@@ -113,3 +113,45 @@ export class Connection {
     this.lastSeenMicros = nowMicros;
   }
 }
+
+// V8 keeps a field "constant" until some object of the class stores to it a second time, and
+// optimised code that relied on that is thrown away at that moment. Several fields here change for
+// the first time long after start-up (the first retransmission, FIN, ICMP packet, finished
+// inspection, close), and each such moment used to discard the optimised packet path mid-replay and
+// queue it for compiling again. One throwaway connection takes those fields past that point at load.
+{
+  const c = new Connection(6, 4, '', 0, '', 0, new Uint32Array(1), true, true, 0.5);
+  c.lastSeenMicros = 1.5;
+  c.bytesSent = 1.5;
+  c.bytesReceived = 1.5;
+  c.packetsSent = 1;
+  c.packetsReceived = 1;
+  c.tcpState = TcpState.CLOSED;
+  c.direction = Direction.OUTGOING;
+  c.lastOp = LastOp.ECHO_REPLY;
+  c.localFinEnd = 1.5;
+  c.remoteFinEnd = 1.5;
+  c.outSeen = true;
+  c.outHigh = 1.5;
+  c.inSeen = true;
+  c.inHigh = 1.5;
+  c.inAckSeen = true;
+  c.inLastAck = 1.5;
+  c.inDupRun = 1;
+  c.retransmits = 1;
+  c.outOfOrder = 1;
+  c.dupAcks = 1;
+  c.fastRetransmits = 1;
+  c.rateSampleCount = 1;
+  c.rateSampleHead = 1;
+  c.sendRateBps = 1.5;
+  c.receiveRateBps = 1.5;
+  c.dpiDone = true;
+  c.appTimeout = 1;
+  c.pid = 1;
+  c.closedAtMicros = 1.5;
+  c.closeReason = 'closed';
+  c.announced = true;
+  c.slot = 1;
+  nextId = 1;
+}
