@@ -21,6 +21,7 @@ test('the bench script replays a capture with and without DPI and reports throug
   assert.match(r.stdout, /--no-dpi\s+[\d,]+ packets\/s\s+[\d.]+ s\s+peak RSS \d+ MB/);
   assert.match(r.stdout, /DPI cost: -?[\d.]+ % of throughput/);
   assert.match(r.stdout, /spread: DPI on [\d.]+–[\d.]+ s \(median [\d.]+\), --no-dpi [\d.]+–[\d.]+ s \(median [\d.]+\); DPI cost from the medians -?[\d.]+ %/);
+  assert.match(r.stdout, /DPI adds -?[\d.]+ s per replay \(difference of the medians\)/);
   assert.match(r.stdout, /tcpdump -r FILE -w \/dev\/null\s+[\d,]+ packets\/s/);
   assert.match(r.stdout, /699 packets/, 'the capture named and its packet count');
 });
