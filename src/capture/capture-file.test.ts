@@ -9,9 +9,8 @@ import { createHash } from 'node:crypto';
 import { CaptureFileReader, MAX_CAPTURED_LENGTH, type CaptureFileOptions } from './capture-file.js';
 import { RustnetError, type ErrorCode } from '../core/errors.js';
 import { prng } from '../../test/support/prng.js';
+import { CORPUS, classicPcap } from '../../test/support/corpus.js';
 
-const CORPUS = '/work/shared/corpus';
-const haveCorpus = fs.existsSync(path.join(CORPUS, 'MANIFEST.tsv'));
 const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rustnet-capture-'));
 after(() => fs.rmSync(tmpDir, { recursive: true, force: true }));
 
@@ -188,7 +187,7 @@ function manifest(): ManifestRow[] {
     return {
       id: f[id]!,
       file: path.join(CORPUS, f[file]!),
-      classic: path.join(CORPUS, f[classic]!),
+      classic: classicPcap(f[classic]!),
       format: f[format]!,
       linktypes: f[linktype]!.split(',').map(Number),
       packets: Number(f[packets]),
@@ -196,7 +195,7 @@ function manifest(): ManifestRow[] {
   });
 }
 
-test('every corpus file and its classic copy: frame count, format and link types match MANIFEST', { skip: !haveCorpus }, () => {
+test('every corpus file and its classic copy: frame count, format and link types match MANIFEST', () => {
   const rows = manifest();
   assert.ok(rows.length >= 49);
   const inFolders = new Set([
@@ -224,13 +223,13 @@ test('every corpus file and its classic copy: frame count, format and link types
   assert.deepEqual([...inFolders], [], 'every file in pcap/ and pcap-classic/ is in MANIFEST');
 });
 
-test('pcapng originals and their classic-pcap copies yield identical frames and timestamps', { skip: !haveCorpus }, () => {
+test('pcapng originals and their classic-pcap copies yield identical frames and timestamps', () => {
   for (const row of manifest()) {
     assert.deepEqual(readAll(row.file).frames, readAll(row.classic).frames, row.id);
   }
 });
 
-test('specific corpus cases: nanosecond magic, big-endian, 22-interface pcapng, oracle durations', { skip: !haveCorpus }, () => {
+test('specific corpus cases: nanosecond magic, big-endian, 22-interface pcapng, oracle durations', () => {
   const pcap = (id: string): string => path.join(CORPUS, 'pcap', id);
 
   // One-conversation files: first-to-last frame time must equal tshark's conversation duration.
@@ -274,7 +273,7 @@ test('specific corpus cases: nanosecond magic, big-endian, 22-interface pcapng, 
   assert.ok(sitesFrames.every((f) => f.link === 1));
 });
 
-test('small batches and tiny chunks give the same frames as one big read', { skip: !haveCorpus }, () => {
+test('small batches and tiny chunks give the same frames as one big read', () => {
   const ids = [
     'zeek__tcp__retransmit-fast009.pcap',
     'ndpi__nfsv3.pcap',
@@ -537,7 +536,7 @@ function recordEnds(data: Buffer): { ends: number[]; isPacket: boolean[]; header
   return { ends, isPacket, headerEnd: 24 };
 }
 
-test('files cut at every byte offset: frames before the cut, then FILE_TRUNCATED, never a hang', { skip: !haveCorpus }, () => {
+test('files cut at every byte offset: frames before the cut, then FILE_TRUNCATED, never a hang', () => {
   for (const id of ['zeek__tcp__retransmit-fast009.pcap', 'zeek__tcp__retransmit-timeout.pcapng', 'ndpi__tls_1.3_unidirectional_client.pcapng', 'tcpdump__tcp-handshake-nano.pcap']) {
     const data = fs.readFileSync(path.join(CORPUS, 'pcap', id));
     const full = readAll(path.join(CORPUS, 'pcap', id)).frames;
@@ -566,7 +565,7 @@ test('files cut at every byte offset: frames before the cut, then FILE_TRUNCATED
   }
 });
 
-test('garbage: appended junk and random mutations end in a RustnetError or a clean end, never a crash', { skip: !haveCorpus }, () => {
+test('garbage: appended junk and random mutations end in a RustnetError or a clean end, never a crash', () => {
   const rnd = prng(12345);
   for (const id of ['zeek__tcp__retransmit-fast009.pcap', 'ndpi__nfsv3.pcap', 'zeek__tcp__retransmit-timeout.pcapng', 'ndpi__tls_1.3_unidirectional_client.pcapng']) {
     const data = fs.readFileSync(path.join(CORPUS, 'pcap', id));

@@ -2,8 +2,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 
 import { MAX_LIST_ENTRIES, MAX_WIRE_STRING, type AppInfo } from '../core/app-info.js';
 import type { DpiContext } from '../core/dpi-port.js';
@@ -16,11 +14,9 @@ import { stunClassifier } from './stun.js';
 import { netbiosClassifier } from './netbios.js';
 import { snmpClassifier } from './snmp.js';
 import { bittorrentClassifier } from './bittorrent.js';
-import { CORPUS, PCAP_CLASSIC, oracle, summary, type Row } from '../../test/support/corpus.js';
+import { classicPcap, classicPcaps, manifest, oracle, summary, type Row } from '../../test/support/corpus.js';
 import { classifyOnce, flowCtx, inspectFlows, prng, readPayloads, type InspectedFlow, type Payload } from '../../test/support/dpi.js';
 
-const ORACLE = join(CORPUS, 'oracle');
-const haveCorpus = existsSync(PCAP_CLASSIC);
 
 /** Runs every payload of a capture through a DpiEngine (only the DNS classifier unless told), per flow. */
 function runCapture(
@@ -58,7 +54,7 @@ function classifyOne(payload: Uint8Array, ctx: DpiContext): { score: number; ver
 }
 
 function udpPayloads(id: string, port: number): Payload[] {
-  return readPayloads(join(PCAP_CLASSIC, id)).filter((s) => s.transport === 17 && (s.sport === port || s.dport === port));
+  return readPayloads(classicPcap(id)).filter((s) => s.transport === 17 && (s.sport === port || s.dport === port));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,7 +122,7 @@ const ANSWERS_WITH_GLUE = ['192.139.46.66', '198.199.88.104', '209.87.249.18', '
 
 /** The one flow of a www.tcpdump.org lookup capture: the query, then a response with glue. */
 function expectTcpdumpLookup(file: string, transport: number): void {
-  const { flows } = runCapture(readPayloads(join(PCAP_CLASSIC, file)));
+  const { flows } = runCapture(readPayloads(classicPcap(file)));
   const apps = [...flows.values()].filter((f) => f.app !== null);
   assert.equal(apps.length, 1);
   assert.equal(apps[0]!.transport, transport);
@@ -140,11 +136,11 @@ function expectTcpdumpLookup(file: string, transport: number): void {
   assert.equal(app.details.dns_rcode, 'NOERROR');
 }
 
-test('tcpdump__dns_udp: A query and its response', { skip: !haveCorpus }, () => {
+test('tcpdump__dns_udp: A query and its response', () => {
   expectTcpdumpLookup('tcpdump__dns_udp.pcap', 17);
 });
 
-test('tcpdump__dns_udp: query alone gives DNS_QUERY, and detect is CONTENT on either port', { skip: !haveCorpus }, () => {
+test('tcpdump__dns_udp: query alone gives DNS_QUERY, and detect is CONTENT on either port', () => {
   const segs = udpPayloads('tcpdump__dns_udp.pcap', 53);
   const q = segs[0]!;
   const r = classifyOne(q.payload, flowCtx(17, q.sport, q.dport));
@@ -158,16 +154,16 @@ test('tcpdump__dns_udp: query alone gives DNS_QUERY, and detect is CONTENT on ei
   assert.equal(dnsClassifier.detect(resp, 0, resp.length, flowCtx(17, 40001, 40000)), Score.CONTENT);
 });
 
-test('tcpdump__dns_tcp: DNS over TCP, length-prefixed', { skip: !haveCorpus }, () => {
+test('tcpdump__dns_tcp: DNS over TCP, length-prefixed', () => {
   expectTcpdumpLookup('tcpdump__dns_tcp.pcap', 6);
 });
 
 function tcpMessages(): { query: Uint8Array; response: Uint8Array } {
-  const segs = readPayloads(join(PCAP_CLASSIC, 'tcpdump__dns_tcp.pcap')).filter((s) => s.payload.length > 0);
+  const segs = readPayloads(classicPcap('tcpdump__dns_tcp.pcap')).filter((s) => s.payload.length > 0);
   return { query: segs[0]!.payload, response: segs[1]!.payload };
 }
 
-test('DNS over TCP: byte-at-a-time, split prefixes, several messages per segment', { skip: !haveCorpus }, () => {
+test('DNS over TCP: byte-at-a-time, split prefixes, several messages per segment', () => {
   const { query, response } = tcpMessages();
   const full = (() => {
     const s = dnsClassifier.start();
@@ -201,7 +197,7 @@ test('DNS over TCP: byte-at-a-time, split prefixes, several messages per segment
   assert.deepEqual(s.app, full);
 });
 
-test('DNS over TCP: retransmissions are ignored, a gap resyncs on the next message start', { skip: !haveCorpus }, () => {
+test('DNS over TCP: retransmissions are ignored, a gap resyncs on the next message start', () => {
   const { query, response } = tcpMessages();
   const s = dnsClassifier.start();
   s.feed(query, 0, query.length, flowCtx(6, 33779, 53, true, 1000));
@@ -254,8 +250,8 @@ test('DNS over TCP: a message larger than the 16 KiB buffer is parsed from its p
   assert.equal(d.dns_answers?.[0], '10.0.0.0');
 });
 
-test('zeek__dns__mdns: mDNS over IPv4 and IPv6 with PTR and AAAA answers', { skip: !haveCorpus }, () => {
-  const { flows } = runCapture(readPayloads(join(PCAP_CLASSIC, 'zeek__dns__mdns.pcap')));
+test('zeek__dns__mdns: mDNS over IPv4 and IPv6 with PTR and AAAA answers', () => {
+  const { flows } = runCapture(readPayloads(classicPcap('zeek__dns__mdns.pcap')));
   const claimed = [...flows.values()].filter((f) => f.app !== null);
   assert.equal(claimed.length, 2);
   const v4 = claimed.find((f) => f.key.includes('224.0.0.251'))!.app!;
@@ -279,10 +275,10 @@ test('zeek__dns__mdns: mDNS over IPv4 and IPv6 with PTR and AAAA answers', { ski
   ]);
 });
 
-test('zeek__dns-edns-ecs: all 85 messages recognised, names and answers match tshark', { skip: !haveCorpus }, () => {
+test('zeek__dns-edns-ecs: all 85 messages recognised, names and answers match tshark', () => {
   const rows = readDnsTsv('zeek__dns-edns-ecs.pcap');
   assert.equal(rows.length, 85);
-  const { flows, frameFlow } = runCapture(readPayloads(join(PCAP_CLASSIC, 'zeek__dns-edns-ecs.pcap')));
+  const { flows, frameFlow } = runCapture(readPayloads(classicPcap('zeek__dns-edns-ecs.pcap')));
   for (const row of rows) {
     const flow = flows.get(frameFlow.get(row.frame)!);
     assert.ok(flow?.app, `frame ${row.frame} not recognised`);
@@ -295,11 +291,11 @@ test('zeek__dns-edns-ecs: all 85 messages recognised, names and answers match ts
   assert.ok(all.some((a) => a.includes(':')), 'AAAA answer');
 });
 
-test('ndpi__iphone and zeek__wikipedia: DNS, mDNS and LLMNR told apart; NXDOMAIN seen', { skip: !haveCorpus }, () => {
-  const iphone = runCapture(readPayloads(join(PCAP_CLASSIC, 'ndpi__iphone.pcap')));
+test('ndpi__iphone and zeek__wikipedia: DNS, mDNS and LLMNR told apart; NXDOMAIN seen', () => {
+  const iphone = runCapture(readPayloads(classicPcap('ndpi__iphone.pcap')));
   const protos = new Set([...iphone.flows.values()].map((f) => f.app?.protocol).filter((p) => p !== undefined));
   assert.deepEqual([...protos].sort(), ['DNS', 'mDNS']);
-  const wiki = runCapture(readPayloads(join(PCAP_CLASSIC, 'zeek__wikipedia.pcap')));
+  const wiki = runCapture(readPayloads(classicPcap('zeek__wikipedia.pcap')));
   const wprotos = new Set([...wiki.flows.values()].map((f) => f.app?.protocol).filter((p) => p !== undefined));
   assert.deepEqual([...wprotos].sort(), ['DNS', 'LLMNR', 'mDNS']);
   const nx = [...wiki.flows.values()].filter((f) => f.app?.details.dns_rcode === 'NXDOMAIN');
@@ -311,8 +307,8 @@ test('ndpi__iphone and zeek__wikipedia: DNS, mDNS and LLMNR told apart; NXDOMAIN
   }
 });
 
-test('ndpi__nfsv3: UDP that is not DNS is never claimed', { skip: !haveCorpus }, () => {
-  const segs = readPayloads(join(PCAP_CLASSIC, 'ndpi__nfsv3.pcap'));
+test('ndpi__nfsv3: UDP that is not DNS is never claimed', () => {
+  const segs = readPayloads(classicPcap('ndpi__nfsv3.pcap'));
   assert.ok(segs.filter((s) => s.transport === 17).length > 100, 'NFS over UDP present');
   for (const s of segs) {
     const score = dnsClassifier.detect(s.payload, 0, s.payload.length, flowCtx(s.transport, s.sport, s.dport));
@@ -322,9 +318,9 @@ test('ndpi__nfsv3: UDP that is not DNS is never claimed', { skip: !haveCorpus },
   for (const f of flows.values()) assert.equal(f.app, null);
 });
 
-test('corpus: no payload off the DNS ports is claimed (QUIC, GTP, NAT-PMP, Dropbox, HTTP, TLS…)', { skip: !haveCorpus }, () => {
-  for (const file of readdirSync(PCAP_CLASSIC)) {
-    for (const s of readPayloads(join(PCAP_CLASSIC, file))) {
+test('corpus: no payload off the DNS ports is claimed (QUIC, GTP, NAT-PMP, Dropbox, HTTP, TLS…)', () => {
+  for (const file of classicPcaps()) {
+    for (const s of readPayloads(file)) {
       if ([53, 5353, 5355].includes(s.sport) || [53, 5353, 5355].includes(s.dport)) continue;
       const score = dnsClassifier.detect(s.payload, 0, s.payload.length, flowCtx(s.transport, s.sport, s.dport));
       assert.equal(score, Score.NO, `${file} frame ${s.frame}`);
@@ -332,14 +328,14 @@ test('corpus: no payload off the DNS ports is claimed (QUIC, GTP, NAT-PMP, Dropb
   }
 });
 
-test('corpus: per flow, query names, answers, rcode, state and protocol agree with tshark', { skip: !haveCorpus }, () => {
+test('corpus: per flow, query names, answers, rcode, state and protocol agree with tshark', () => {
   let checkedFiles = 0;
-  for (const file of readdirSync(PCAP_CLASSIC)) {
-    const id = readdirSync(ORACLE).find((o) => o.replace(/\.pcapng$/, '.pcap') === file);
-    if (id === undefined) continue;
+  for (const m of manifest()) {
+    const id = m.id!;
+    const file = classicPcap(m.classic_pcap!);
     const rows = readDnsTsv(id);
     const names = summary(id) as { dns_query_names: string[] };
-    const { flows, frameFlow } = runCapture(readPayloads(join(PCAP_CLASSIC, file)));
+    const { flows, frameFlow } = runCapture(readPayloads(file));
     // Expected per flow: tshark's rows for the frames we fed (IP fragments are not reassembled here).
     const byFlow = new Map<string, DnsRow[]>();
     for (const row of rows) {
@@ -553,7 +549,6 @@ test('garbage on port 53 scores PORT and the session rejects it', () => {
 
 function realMessages(): Array<{ bytes: Uint8Array; ctx: DpiContext }> {
   const out: Array<{ bytes: Uint8Array; ctx: DpiContext }> = [];
-  if (!haveCorpus) return out;
   for (const [file, port] of [
     ['tcpdump__dns_udp.pcap', 53], ['zeek__dns__mdns.pcap', 5353], ['zeek__dns-edns-ecs.pcap', 53],
     ['zeek__wikipedia.pcap', 5355],
@@ -563,7 +558,7 @@ function realMessages(): Array<{ bytes: Uint8Array; ctx: DpiContext }> {
   return out;
 }
 
-test('every prefix of real messages: no throw, nothing beyond the full message', { skip: !haveCorpus }, () => {
+test('every prefix of real messages: no throw, nothing beyond the full message', () => {
   for (const { bytes, ctx } of realMessages()) {
     const full = classifyOne(bytes, ctx).app!;
     assert.ok(full !== null, 'real message recognised');
@@ -635,7 +630,7 @@ const ALL: readonly Classifier[] = [
   snmpClassifier, bittorrentClassifier,
 ];
 
-test('corpus: each payload is content for its own classifier only, and flows get the right protocol', { skip: !haveCorpus }, () => {
+test('corpus: each payload is content for its own classifier only, and flows get the right protocol', () => {
   const owner = (s: { transport: number; sport: number; dport: number }): string | null => {
     const has = (...ports: number[]): boolean => ports.includes(s.sport) || ports.includes(s.dport);
     if (has(53, 5353, 5355)) return 'dns';
@@ -646,8 +641,8 @@ test('corpus: each payload is content for its own classifier only, and flows get
     return null;
   };
   const seen = new Map<string, number>();
-  for (const file of readdirSync(PCAP_CLASSIC)) {
-    const segs = readPayloads(join(PCAP_CLASSIC, file));
+  for (const file of classicPcaps()) {
+    const segs = readPayloads(file);
     for (const s of segs) {
       if (s.payload.length === 0) continue;
       const ctx = flowCtx(s.transport, s.sport, s.dport);

@@ -3,8 +3,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { DpiContext } from '../core/dpi-port.js';
 import { Score, Verdict, type ClassifierSession } from './classifier.js';
 import { quicClassifier } from './quic.js';
@@ -19,7 +17,7 @@ import {
   openLongHeaderPacket,
   quicVersionInfo,
 } from './quic-crypto.js';
-import { PCAP_CLASSIC, manifest, oracle, summary } from '../../test/support/corpus.js';
+import { classicPcap, manifest, oracle, summary } from '../../test/support/corpus.js';
 import {
   RFC9001_CRYPTO_FRAME,
   RFC9001_INITIAL,
@@ -528,8 +526,6 @@ function withCtx(d: Uint8Array, fromClient: boolean): [Uint8Array, number, numbe
 // ---------------------------------------------------------------------------------------------
 // Real captures, flow by flow through the DPI engine.
 
-const haveCorpus = existsSync(PCAP_CLASSIC);
-
 /** Text address (IPv4 dotted or any IPv6 form) to the form readPayloads() gives: dotted, or 32 hex digits. */
 function normAddr(a: string): string {
   if (!a.includes(':')) return a;
@@ -542,7 +538,7 @@ function normAddr(a: string): string {
 
 /** Every UDP flow of a capture through a DpiEngine holding only the QUIC classifier. */
 function runCapture(file: string, skipFrames: ReadonlySet<number> = new Set()): InspectedFlow[] {
-  const datagrams = readPayloads(join(PCAP_CLASSIC, file)).filter((p) => p.transport === 17 && !skipFrames.has(p.frame));
+  const datagrams = readPayloads(classicPcap(file)).filter((p) => p.transport === 17 && !skipFrames.has(p.frame));
   return [...inspectFlows(datagrams, [quicClassifier]).flows.values()];
 }
 
@@ -598,7 +594,7 @@ function checkAgainstOracle(file: string, id: string): InspectedFlow[] {
   return flows;
 }
 
-describe('QUIC on real captures (tshark quic_sni.tsv as truth)', { skip: haveCorpus ? false : 'corpus not present' }, () => {
+describe('QUIC on real captures (tshark quic_sni.tsv as truth)', () => {
   test('Chromium 115 → api.cirrus-ci.com (v1, h3), connected', () => {
     const [f] = checkAgainstOracle('zeek__quic__chromium-115.0.5790.110-api-cirrus-com.pcap', 'zeek__quic__chromium-115.0.5790.110-api-cirrus-com.pcap');
     assert.equal(f!.app?.domain, 'api.cirrus-ci.com');
@@ -658,9 +654,9 @@ describe('QUIC on real captures (tshark quic_sni.tsv as truth)', { skip: haveCor
   });
 
   test('no capture in the corpus yields an SNI tshark does not know', () => {
-    for (const id of manifest().map((m) => m.id!)) {
-      const file = id.replace(/\.pcapng$|\.pcap$/, '') + '.pcap';
-      if (!existsSync(join(PCAP_CLASSIC, file))) continue;
+    for (const m of manifest()) {
+      const id = m.id!;
+      const file = m.classic_pcap!;
       const known = new Set((summary(id) as { quic_sni?: string[] }).quic_sni ?? []);
       for (const f of runCapture(file)) {
         if (f.app?.domain !== undefined) assert.ok(known.has(f.app.domain), `${id}: ${f.app.domain}`);

@@ -1,4 +1,4 @@
-// Test support: the shared capture corpus (MANIFEST, tshark oracle TSVs) and in-process replay.
+// Test support: the capture corpus in test/corpus (MANIFEST, tshark oracle TSVs) and in-process replay.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,10 +10,8 @@ import { defaultClassifiers } from '../../src/dpi/default-classifiers.js';
 import { Monitor } from '../../src/pipeline/monitor.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** ../shared/corpus beside the project checkout. */
-export const CORPUS = path.resolve(here, '../../../shared/corpus');
-/** Every capture of the corpus converted to classic pcap (what the tests' tiny readers take). */
-export const PCAP_CLASSIC = path.join(CORPUS, 'pcap-classic');
+/** The corpus kept in the repository (see test/corpus/README.md). */
+export const CORPUS = path.resolve(here, '../corpus');
 
 export type Row = Record<string, string>;
 
@@ -31,6 +29,22 @@ export function readTsv(file: string): Row[] {
 
 export function manifest(): Row[] {
   return readTsv(path.join(CORPUS, 'MANIFEST.tsv'));
+}
+
+/**
+ * The classic-pcap form of a capture (what the tests' tiny readers take), by the name MANIFEST gives it
+ * in `classic_pcap` or by its file name: the converted copy where the original is pcapng, else the
+ * original itself (the repository keeps only the copies that differ).
+ */
+export function classicPcap(name: string): string {
+  const base = path.basename(name).replace(/\.pcapng$/, '.pcap');
+  const copy = path.join(CORPUS, 'pcap-classic', base);
+  return fs.existsSync(copy) ? copy : path.join(CORPUS, 'pcap', base);
+}
+
+/** Every capture of the corpus in classic-pcap form, one per MANIFEST row, in MANIFEST order. */
+export function classicPcaps(): string[] {
+  return manifest().map((m) => classicPcap(m.classic_pcap!));
 }
 
 export function oracle(id: string, name: string): Row[] {
