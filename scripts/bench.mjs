@@ -6,8 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const flows = Number(process.env.BENCH_FLOWS ?? 50000);
-const file = process.env.BENCH_FILE ?? path.join(process.env.TMPDIR ?? '/tmp', `rustnet-bench-${flows}.pcap`);
-const generator = path.resolve(root, '../shared/bench/synth_flows.py');
+// "v2": made by scripts/synth-capture.mjs (real QUIC Initials), so a capture from the former Python
+// generator left in /tmp is not taken for it.
+const file = process.env.BENCH_FILE ?? path.join(process.env.TMPDIR ?? '/tmp', `rustnet-bench-v2-${flows}.pcap`);
+const generator = path.join(root, 'scripts/synth-capture.mjs');
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26, ...opts });
@@ -20,12 +22,8 @@ if (!fs.existsSync(path.join(root, 'dist/main.js'))) {
   process.exit(2);
 }
 if (!fs.existsSync(file)) {
-  if (!fs.existsSync(generator)) {
-    console.error(`bench: no capture at ${file} and no generator at ${generator}`);
-    process.exit(2);
-  }
   console.log(`generating ${file} (${flows} flows; the same arguments always give the same bytes) …`);
-  const g = run('python3', [generator, '-o', file, '--flows', String(flows), '--seed', '20260101', '--size-scale', '0.7'], { stdio: 'inherit' });
+  const g = run(process.execPath, [generator, '-o', file, '--flows', String(flows), '--seed', '20260101', '--size-scale', '0.7'], { stdio: 'inherit' });
   if (g.status !== 0) process.exit(2);
 }
 

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 # libpcap-dev: the `cap` binding compiles against it. tcpdump: --bpf-filter with --read, and the bench floor.
-# tmux: terminal UI tests. iproute2: network-namespace tests. python3: the benchmark capture generator.
+# tmux: terminal UI tests. iproute2: network-namespace tests. python3: the TUN reflector of the live-capture test.
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends libpcap-dev tcpdump tmux iproute2 python3 make g++ >/dev/null
 npm ci --no-audit --no-fund
