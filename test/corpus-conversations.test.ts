@@ -21,8 +21,8 @@ function tupleKey(proto: string, a: string, ap: string, b: string, bp: string): 
 
 for (const m of manifest()) {
   const id = m.id!;
-  test(`conversations match tshark: ${id}`, () => {
-    const { events, monitor } = replay(path.join(CORPUS, m.file!));
+  test(`conversations match tshark: ${id}`, async () => {
+    const { events, monitor } = await replay(path.join(CORPUS, m.file!));
     const counters = monitor.counters();
     assert.equal(counters.framesSeen, Number(m.packets), 'every frame is seen');
 

@@ -50,9 +50,9 @@ const EXCEPTIONS: Record<string, Partial<Record<keyof Found, string>>> = {};
 
 for (const m of manifest()) {
   const id = m.id!;
-  test(`DPI findings match tshark: ${id}`, () => {
+  test(`DPI findings match tshark: ${id}`, async () => {
     const s = summary(id) as Record<string, string[]>;
-    const { events } = replay(path.join(CORPUS, m.file!));
+    const { events } = await replay(path.join(CORPUS, m.file!));
     const f = collect(events);
     // tshark's A/AAAA/PTR fields and its CNAME column together are every name or address a DNS answer gave.
     const answers = new Set<string>([...s.dns_answer_a!, ...s.dns_answer_aaaa!, ...s.dns_answer_ptr!]);
@@ -72,8 +72,8 @@ for (const m of manifest()) {
   });
 }
 
-test('with --no-dpi no event carries DPI fields', () => {
-  const { events } = replay(path.join(CORPUS, 'pcap', 'ndpi__sites.pcapng'), { dpi: false });
+test('with --no-dpi no event carries DPI fields', async () => {
+  const { events } = await replay(path.join(CORPUS, 'pcap', 'ndpi__sites.pcapng'), { dpi: false });
   assert.ok(events.length > 0);
   for (const e of events) {
     assert.equal(e.dpi_protocol, undefined);

@@ -6,18 +6,14 @@ import { test } from 'node:test';
 import { CaptureFileReader } from '../src/capture/capture-file.js';
 import { DpiEngine } from '../src/dpi/engine.js';
 import { defaultClassifiers } from '../src/dpi/default-classifiers.js';
-import { Monitor } from '../src/pipeline/monitor.js';
-import { CORPUS, manifest, MemorySink } from './support/corpus.js';
+import { CORPUS, manifest } from './support/corpus.js';
 import { prng } from './support/prng.js';
+import { runManual } from './support/session.js';
 
-test('mutated corpus frames never make our code throw (no internal_error), and every event pairs up', () => {
+test('mutated corpus frames never make our code throw (no internal_error), and every event pairs up', async () => {
   const rand = prng(20261127);
-  const sink = new MemorySink();
   const engine = new DpiEngine(defaultClassifiers());
-  const monitor = new Monitor({
-    maxConnections: 5000, showLocalhost: true, localAddresses: null, inspector: engine,
-    tickIntervalMicros: 1_000_000, packetClock: true,
-  }, sink);
+  const { session, source, sink, done } = runManual({ maxConnections: 5000, inspector: engine });
   let fed = 0;
   for (const m of manifest()) {
     const reader = CaptureFileReader.open(path.join(CORPUS, m.file!));
@@ -41,13 +37,14 @@ test('mutated corpus frames never make our code throw (no internal_error), and e
         } else {
           for (let i = Math.min(b.length, 40 + Math.floor(rand() * 40)); i < b.length; i++) b[i] = Math.floor(rand() * 256);
         }
-        monitor.handleFrame(b, 0, len, f.bytes.length, f.linkType, f.ts);
+        source.feedRaw(b, 0, len, f.bytes.length, f.linkType, f.ts);
         fed++;
       }
     }
   }
-  monitor.finish('end_of_file');
-  const c = monitor.counters();
+  source.end();
+  assert.equal((await done).failure, null);
+  const c = session.monitor.counters();
   assert.equal(c.framesSeen, fed);
   assert.ok(fed > 10_000, `only ${fed} frames fed`);
   assert.equal(c.skipped.internal_error, undefined, 'no frame made decoding or tracking throw');

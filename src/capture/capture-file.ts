@@ -3,16 +3,8 @@
 import { u32, u32le } from '../core/bytes.js';
 import * as fs from 'node:fs';
 import { RustnetError, type ErrorCode } from '../core/errors.js';
+import type { FrameSink } from '../core/packet-source.js';
 
-/** Receives one frame. `buf` is borrowed (valid only during the call); the frame is buf[offset, offset+capLength). */
-export type FrameSink = (
-  buf: Buffer,
-  offset: number,
-  capLength: number,
-  wireLength: number,
-  linkType: number,
-  tsMicros: number,
-) => void;
 
 export interface CaptureFileOptions {
   /** Bytes requested per read call. The buffer only grows past this for a record that does not fit. */
@@ -51,6 +43,18 @@ const KNOWN_MAGICS = [
 
 function noopSink(): void {}
 
+/** One pcapng interface description: its link type and how to turn its timestamps into microseconds. */
+interface PcapngInterface {
+  linkType: number;
+  offsetMicros: number;
+  /** Timestamp units per microsecond, split so high*2^32+low never has to exist as a float: see tsOf. */
+  div: number;
+  quot: number;
+  rem: number;
+  /** Raw if_tsresol byte when the fast split cannot be used (power of 2, coarser than µs, finer than ps); else -1. */
+  slowRes: number;
+}
+
 export class CaptureFileReader {
   private readonly path: string;
   private fd: number;
@@ -74,16 +78,8 @@ export class CaptureFileReader {
   private nanos = false;
   private recordHeaderLength = 16;
 
-  // pcapng interfaces of the current section, as parallel arrays indexed by interface id.
-  private ifCount = 0;
-  private readonly ifLinkType: number[] = [];
-  /** Timestamp units per microsecond, split so high*2^32+low never has to exist as a float: see tsOf. */
-  private readonly ifDiv: number[] = [];
-  private readonly ifQuot: number[] = [];
-  private readonly ifRem: number[] = [];
-  /** Raw if_tsresol byte when the fast split cannot be used (power of 2, coarser than µs, finer than ps). */
-  private readonly ifSlowRes: number[] = [];
-  private readonly ifOffsetMicros: number[] = [];
+  /** pcapng interfaces of the current section, indexed by interface id. */
+  private readonly interfaces: PcapngInterface[] = [];
   /** Simple Packet Blocks carry no timestamp; they inherit the previous packet's. */
   private lastTs = 0;
 
@@ -271,7 +267,7 @@ export class CaptureFileReader {
     // Look ahead to the first interface so linkType is known before any packet is read. Damage found
     // here is kept for read(), which reports it in order after the (zero) frames before it.
     try {
-      while (this.ifCount === 0) {
+      while (this.interfaces.length === 0) {
         if (!this.fill(8)) break;
         const type = this.u32(this.buf, this.pos);
         if (type === BLOCK_EPB || type === BLOCK_SPB || type === BLOCK_OPB) break;
@@ -280,7 +276,8 @@ export class CaptureFileReader {
     } catch (e) {
       if (!(e instanceof RustnetError)) throw e;
     }
-    if (this.ifCount > 0) this.firstLinkType = this.ifLinkType[0];
+    const first = this.interfaces[0];
+    if (first !== undefined) this.firstLinkType = first.linkType;
   }
 
   // ---- classic pcap ----
@@ -416,11 +413,12 @@ export class CaptureFileReader {
     if (type === BLOCK_EPB || type === BLOCK_OPB) {
       if (len < 32) this.fail('FILE_CORRUPT', at, `pcapng packet block too short (${len} bytes)`);
       const ifId = type === BLOCK_EPB ? this.u32(buf, p + 8) : this.u16(buf, p + 8);
-      if (ifId >= this.ifCount) {
+      const itf = this.interfaces[ifId];
+      if (itf === undefined) {
         this.fail(
           'FILE_CORRUPT',
           at,
-          `pcapng packet block names interface ${ifId}, but its section defines ${this.ifCount}`,
+          `pcapng packet block names interface ${ifId}, but its section defines ${this.interfaces.length}`,
         );
       }
       const capLength = this.u32(buf, p + 20);
@@ -428,15 +426,16 @@ export class CaptureFileReader {
         this.fail('FILE_CORRUPT', at, `pcapng packet block claims ${capLength} captured bytes in a ${len}-byte block`);
       }
       const origLength = this.u32(buf, p + 24);
-      const ts = this.tsOf(ifId, this.u32(buf, p + 12), this.u32(buf, p + 16));
+      const ts = this.tsOf(itf, this.u32(buf, p + 12), this.u32(buf, p + 16));
       this.lastTs = ts;
       this.frames++;
-      sink(buf, p + 28, capLength, origLength < capLength ? capLength : origLength, this.ifLinkType[ifId], ts);
+      sink(buf, p + 28, capLength, origLength < capLength ? capLength : origLength, itf.linkType, ts);
       return 1;
     }
     if (type === BLOCK_SPB) {
       if (len < 16) this.fail('FILE_CORRUPT', at, `pcapng simple packet block too short (${len} bytes)`);
-      if (this.ifCount === 0) {
+      const itf = this.interfaces[0];
+      if (itf === undefined) {
         this.fail('FILE_CORRUPT', at, 'pcapng simple packet block before any interface description');
       }
       const origLength = this.u32(buf, p + 8);
@@ -445,7 +444,7 @@ export class CaptureFileReader {
         this.fail('FILE_CORRUPT', at, `pcapng simple packet block claims ${capLength} captured bytes`);
       }
       this.frames++;
-      sink(buf, p + 12, capLength, origLength, this.ifLinkType[0], this.lastTs);
+      sink(buf, p + 12, capLength, origLength, itf.linkType, this.lastTs);
       return 1;
     }
     if (type === BLOCK_IDB) {
@@ -458,7 +457,7 @@ export class CaptureFileReader {
       const major = this.u16(buf, p + 12);
       if (major !== 1) this.fail('FILE_CORRUPT', at, `unsupported pcapng version ${major}.${this.u16(buf, p + 14)}`);
       // Interface ids are per section.
-      this.ifCount = 0;
+      this.interfaces.length = 0;
       return 0;
     }
     return 0; // another block type that fit in the buffer: skipped
@@ -478,25 +477,20 @@ export class CaptureFileReader {
         this.fail('FILE_CORRUPT', at, `pcapng interface option ${code} runs past the end of its block`);
       }
       if (code === OPT_IF_TSRESOL && olen >= 1) {
-        res = buf[o + 4];
+        res = buf.readUInt8(o + 4);
       } else if (code === OPT_IF_TSOFFSET && olen >= 8) {
         offsetSeconds = Number(this.le ? buf.readBigInt64LE(o + 4) : buf.readBigInt64BE(o + 4));
       }
       o += 4 + ((olen + 3) & ~3);
     }
-    const i = this.ifCount++;
-    this.ifLinkType[i] = linkType;
-    this.ifOffsetMicros[i] = offsetSeconds * 1e6;
+    const itf: PcapngInterface = { linkType, offsetMicros: offsetSeconds * 1e6, div: 1, quot: 0, rem: 0, slowRes: res };
     if ((res & 0x80) === 0 && res >= 6 && res <= 12) {
-      const div = 10 ** (res - 6);
-      const quot = Math.floor(TWO_POW_32 / div);
-      this.ifDiv[i] = div;
-      this.ifQuot[i] = quot;
-      this.ifRem[i] = TWO_POW_32 - quot * div;
-      this.ifSlowRes[i] = -1;
-    } else {
-      this.ifSlowRes[i] = res;
+      itf.div = 10 ** (res - 6);
+      itf.quot = Math.floor(TWO_POW_32 / itf.div);
+      itf.rem = TWO_POW_32 - itf.quot * itf.div;
+      itf.slowRes = -1;
     }
+    this.interfaces.push(itf);
   }
 
   /**
@@ -504,19 +498,19 @@ export class CaptureFileReader {
    * uses 2^32 = quot*div + rem, so floor((high*2^32 + low)/div) = high*quot + floor((high*rem + low)/div)
    * with every term exact in a double; nanosecond values themselves exceed 2^53.
    */
-  private tsOf(ifId: number, high: number, low: number): number {
-    const slowRes = this.ifSlowRes[ifId];
+  private tsOf(itf: PcapngInterface, high: number, low: number): number {
+    const slowRes = itf.slowRes;
     if (slowRes < 0) {
-      const div = this.ifDiv[ifId];
-      const whole = div === 1 ? high * TWO_POW_32 + low : high * this.ifQuot[ifId] + Math.floor((high * this.ifRem[ifId] + low) / div);
-      return whole + this.ifOffsetMicros[ifId];
+      const div = itf.div;
+      const whole = div === 1 ? high * TWO_POW_32 + low : high * itf.quot + Math.floor((high * itf.rem + low) / div);
+      return whole + itf.offsetMicros;
     }
     const units = (BigInt(high) << 32n) | BigInt(low);
     let micros: bigint;
     if ((slowRes & 0x80) !== 0) micros = (units * 1000000n) >> BigInt(slowRes & 0x7f);
     else if (slowRes < 6) micros = units * 10n ** BigInt(6 - slowRes);
     else micros = units / 10n ** BigInt(slowRes - 6);
-    return Number(micros) + this.ifOffsetMicros[ifId];
+    return Number(micros) + itf.offsetMicros;
   }
 }
 

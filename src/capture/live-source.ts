@@ -4,7 +4,8 @@ import capModule from 'cap';
 import type { CapDevice } from 'cap';
 import { RustnetError } from '../core/errors.js';
 import { LinkType } from '../core/packet-view.js';
-import type { FrameSink } from './capture-file.js';
+import type { FrameSink, PacketSource } from '../core/packet-source.js';
+import type { SourceInfo } from '../core/snapshot.js';
 
 const { Cap } = capModule;
 
@@ -13,6 +14,8 @@ const SLOT_BYTES = 65535;
 
 export interface LiveSourceOptions {
   device: string;
+  /** Says what kind of interface it is (e.g. 'Ethernet', 'TUN'), for the status line and the snapshot. */
+  describe?: (device: string, linkType: number) => string;
   /** pcap-filter(7) expression; empty for none. */
   filter: string;
   /** Kernel ring size in bytes. */
@@ -48,14 +51,18 @@ function permissionProblem(message: string): boolean {
   return /permission|not permitted|EPERM|EACCES/i.test(message);
 }
 
-export class LiveSource {
+export class LiveSource implements PacketSource {
+  readonly packetClock = false;
   readonly device: string;
   linkType = -1;
   framesCaptured = 0;
   framesTruncated = 0;
   private readonly opts: LiveSourceOptions;
   private cap: InstanceType<typeof Cap> | null = null;
+  /** cap keeps only a raw pointer to this buffer: it must live as long as the capture (a field of ours). */
   private readonly buffer = Buffer.alloc(SLOT_BYTES);
+  private stopRun: (() => void) | null = null;
+  private stopRequested = false;
 
   constructor(opts: LiveSourceOptions) {
     this.opts = opts;
@@ -66,7 +73,7 @@ export class LiveSource {
    * Opens the device and installs the filter. Throws RustnetError: BAD_INTERFACE, BAD_FILTER,
    * CAPTURE_PERMISSION or CAPTURE_OPEN, each with a one-line message saying what to do.
    */
-  open(): number {
+  open(): SourceInfo {
     const { device, filter, bufferBytes } = this.opts;
     const names = listDevices().map((d) => d.name);
     if (!names.includes(device)) {
@@ -107,7 +114,26 @@ export class LiveSource {
     }
     this.cap = cap;
     this.linkType = linkType;
-    return linkType;
+    const description = this.opts.describe?.(device, linkType) ?? `link type ${linkType}`;
+    return { kind: 'live', name: device, linkType, description, filter };
+  }
+
+  /** Delivers frames as they arrive until stop(). */
+  async run(sink: FrameSink): Promise<void> {
+    if (this.stopRequested) return;
+    const stopped = new Promise<void>((resolve) => { this.stopRun = resolve; });
+    this.start(sink);
+    await stopped;
+  }
+
+  stop(): void {
+    this.stopRequested = true;
+    this.stopRun?.();
+    this.stopRun = null;
+  }
+
+  stats(): { received: number; dropped: number | null } {
+    return { received: this.framesCaptured, dropped: null };
   }
 
   /** Starts delivering frames; each is stamped with the wall clock on arrival (cap gives no timestamps). */
@@ -125,6 +151,7 @@ export class LiveSource {
   }
 
   close(): void {
+    this.stop();
     if (this.cap !== null) {
       this.cap.close();
       this.cap = null;

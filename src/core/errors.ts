@@ -11,7 +11,9 @@ export type ErrorCode =
   | 'FILE_FORMAT'
   | 'FILE_TRUNCATED'
   | 'FILE_CORRUPT'
-  | 'OUTPUT';
+  | 'OUTPUT'
+  /** A fault of our own (exit code 70). */
+  | 'INTERNAL';
 
 export class RustnetError extends Error {
   readonly code: ErrorCode;

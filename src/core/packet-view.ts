@@ -27,15 +27,6 @@ export const ARP_PROTO = 0x100;
 /** TCP flag bits. */
 export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20 } as const;
 
-/**
- * Zero as a double. Fields that will hold numbers beyond V8's small-integer range (±2^30: µs
- * timestamps, 32-bit sequence numbers and address words) start with this instead of 0, so the engine
- * lays them out as doubles from the first object on. Started as 0, the first big value would make it
- * re-lay every object of the class and throw away all optimised code that knew the old layout (a
- * deoptimisation, then a recompile, of the hot packet path). -0 === 0 and computes like 0.
- */
-export const DOUBLE_ZERO = -0;
-
 /** Fragment position of an IP packet. */
 export const Fragment = { NONE: 0, FIRST: 1, LATER: 2 } as const;
 
@@ -46,7 +37,7 @@ export const Fragment = { NONE: 0, FIRST: 1, LATER: 2 } as const;
  * the next frame arrives.
  */
 export class PacketView {
-  tsMicros = DOUBLE_ZERO;
+  tsMicros = 0;
   /** Captured bytes available in the buffer. */
   capLength = 0;
   /** Original frame length on the wire (>= capLength). */
@@ -60,13 +51,13 @@ export class PacketView {
   ipId = 0;
   fragment = 0;
   ttl = 0;
-  src0 = DOUBLE_ZERO; src1 = DOUBLE_ZERO; src2 = DOUBLE_ZERO; src3 = DOUBLE_ZERO;
-  dst0 = DOUBLE_ZERO; dst1 = DOUBLE_ZERO; dst2 = DOUBLE_ZERO; dst3 = DOUBLE_ZERO;
+  src0 = 0; src1 = 0; src2 = 0; src3 = 0;
+  dst0 = 0; dst1 = 0; dst2 = 0; dst3 = 0;
   srcPort = 0;
   dstPort = 0;
   tcpFlags = 0;
-  seq = DOUBLE_ZERO;
-  ack = DOUBLE_ZERO;
+  seq = 0;
+  ack = 0;
   window = 0;
   icmpType = 0;
   icmpCode = 0;

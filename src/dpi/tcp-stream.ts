@@ -1,6 +1,5 @@
 // TcpStream: one direction's TCP payload put back in sequence order, with retransmissions dropped and overlaps trimmed.
 
-import { DOUBLE_ZERO } from '../core/packet-view.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -44,7 +43,7 @@ export class TcpStream {
   /** After push() returned NEXT, or GAP on a stream with `keep` = 0: where the new bytes start in the pushed buffer. */
   fresh = 0;
   /** Sequence number of the next in-order byte. */
-  private next = DOUBLE_ZERO;
+  private next = 0;
   private early: Early[] = [];
   private earlyBytes = 0;
 

@@ -1,16 +1,13 @@
-// Connection events as JSON records (field names and order follow RustNet's JSON log).
+// Connection events from connection rows (field names and order follow RustNet's JSON log).
 
 import type { ConnectionEvent, EventType } from '../core/event-sink.js';
-import { IpProto } from '../core/packet-view.js';
-import { connectionService } from '../core/service-names.js';
-import { Direction, type Connection } from '../tracking/connection.js';
-import { protocolName, stateName } from '../tracking/state-name.js';
+import type { ConnectionRow } from '../core/snapshot.js';
 
 let isoSecond = -1;
 let isoPrefix = '';
 
 /** RFC 3339 UTC with milliseconds; the text up to the second is cached (events arrive in bursts). */
-function iso(micros: number): string {
+export function isoTimestamp(micros: number): string {
   const ms = Math.floor(micros / 1000);
   const sec = Math.floor(ms / 1000);
   if (sec !== isoSecond) {
@@ -21,50 +18,43 @@ function iso(micros: number): string {
 }
 
 /**
- * Builds one event record; absent values are left out (or undefined, which JSON leaves out), never
- * null. `dpiOn`: DPI runs in this session (only then can a connection have findings).
+ * One event record from a row; absent values are left out, never null. A new_connection event is
+ * stamped with the connection's first packet, a closed one with the moment it left the table.
  */
-export function buildEvent(c: Connection, type: EventType, nowMicros: number, dpiOn = false): ConnectionEvent {
-  const hasPorts = c.protocol === IpProto.TCP || c.protocol === IpProto.UDP;
+export function buildEvent(row: ConnectionRow, type: EventType): ConnectionEvent {
+  const closed = type === 'connection_closed';
   const e: ConnectionEvent = {
-    timestamp: iso(type === 'new_connection' ? c.firstSeenMicros : nowMicros),
+    timestamp: isoTimestamp(closed ? (row.closedAtMicros ?? row.lastSeenMicros) : row.firstSeenMicros),
     event: type,
-    protocol: protocolName(c.protocol),
-    source_ip: c.localAddr,
-    source_port: hasPorts ? c.localPort : 0,
-    destination_ip: c.remoteAddr,
-    destination_port: hasPorts ? c.remotePort : 0,
+    protocol: row.protocol,
+    source_ip: row.localAddr,
+    source_port: row.localPort,
+    destination_ip: row.remoteAddr,
+    destination_port: row.remotePort,
   };
-  if (c.pid >= 0) e.pid = c.pid;
-  if (c.processName !== undefined) e.process_name = c.processName;
-  const service = hasPorts ? connectionService(c.localPort, c.remotePort) : undefined;
-  if (service !== undefined) e.service_name = service;
-  if (c.direction !== Direction.UNKNOWN) e.direction = c.direction === Direction.OUTGOING ? 'outgoing' : 'incoming';
-  const app = c.dpi === null ? null : c.dpi.app;
-  if (dpiOn) {
-    // Both DPI keys are always set, undefined when DPI found nothing (JSON leaves those out): what DPI
-    // found then does not multiply the object shapes reaching the stores below, which would turn them
-    // from a few cached shapes into generic lookups (and make the optimised code bail out each time a
-    // new mix of keys appears).
-    e.dpi_protocol = app === null ? undefined : app.protocol;
-    e.dpi_domain = app === null ? undefined : app.domain;
-  } else if (app !== null) {
+  if (row.pid !== undefined) e.pid = row.pid;
+  if (row.processName !== undefined) e.process_name = row.processName;
+  if (row.service !== undefined) e.service_name = row.service;
+  if (row.direction !== undefined) e.direction = row.direction;
+  const app = row.app;
+  if (app !== null) {
     e.dpi_protocol = app.protocol;
     if (app.domain !== undefined) e.dpi_domain = app.domain;
   }
-  if (c.localHostname !== undefined) e.source_hostname = c.localHostname;
-  if (c.remoteHostname !== undefined) e.destination_hostname = c.remoteHostname;
-  if (type === 'connection_closed') {
-    e.bytes_sent = c.bytesSent;
-    e.bytes_received = c.bytesReceived;
-    e.duration_secs = Math.round(c.lastSeenMicros - c.firstSeenMicros) / 1e6;
-    e.packets_sent = c.packetsSent;
-    e.packets_received = c.packetsReceived;
-    e.state = stateName(c, nowMicros);
-    if (c.protocol === IpProto.TCP) {
-      e.tcp_retransmits = c.retransmits;
-      e.tcp_out_of_order = c.outOfOrder;
-      e.tcp_fast_retransmits = c.fastRetransmits;
+  if (row.localHostname !== undefined) e.source_hostname = row.localHostname;
+  if (row.remoteHostname !== undefined) e.destination_hostname = row.remoteHostname;
+  if (closed) {
+    e.bytes_sent = row.bytesSent;
+    e.bytes_received = row.bytesReceived;
+    e.duration_secs = Math.round(row.lastSeenMicros - row.firstSeenMicros) / 1e6;
+    e.packets_sent = row.packetsSent;
+    e.packets_received = row.packetsReceived;
+    e.state = row.state;
+    const tcp = row.tcp;
+    if (tcp !== null) {
+      e.tcp_retransmits = tcp.retransmits;
+      e.tcp_out_of_order = tcp.outOfOrder;
+      e.tcp_fast_retransmits = tcp.fastRetransmits;
     }
     if (app !== null && hasAnyKey(app.details)) e.dpi_details = app.details;
   }

@@ -1,4 +1,4 @@
-// Monitor: a frame that makes our own code throw is counted and skipped; the frames after it still count.
+// Monitor: frames our own code throws on, or that a filter drops, are counted and skipped; the rest still count.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -29,11 +29,29 @@ test('an exception inside the packet path is counted as internal_error and captu
       if (ctx.dstPort === 666) throw new Error('bug');
     },
   };
-  const m = new Monitor({ maxConnections: 10, showLocalhost: true, localAddresses: null, inspector, tickIntervalMicros: 1e6, packetClock: true }, null);
+  const m = new Monitor({ maxConnections: 10, showLocalhost: true, localAddresses: null, inspector, tickIntervalMicros: 1e6, onPacketTick: null });
   const frames = [udpFrame(53), udpFrame(666), udpFrame(53)];
   frames.forEach((f, i) => m.handleFrame(f, 0, f.length, f.length, 1, 1_000_000 + i));
   const c = m.counters();
   assert.equal(c.framesSeen, 3);
   assert.equal(c.framesDecoded, 2);
   assert.deepEqual(c.skipped, { internal_error: 1 });
+});
+
+test('filtered localhost frames are counted as skipped, not as malformed', () => {
+  const m = new Monitor({ maxConnections: 10, showLocalhost: false, localAddresses: null, inspector: null, tickIntervalMicros: 1e6, onPacketTick: null });
+  const f = udpFrame(53);
+  f.set([127, 0, 0, 1], 26);
+  f.set([127, 0, 0, 1], 30);
+  for (let i = 0; i < 3; i++) m.handleFrame(f, 0, f.length, f.length, 1, i);
+  assert.deepEqual(m.counters().skipped, { localhost_filtered: 3 });
+  assert.equal(m.counters().framesMalformed, 0);
+});
+
+test('packet time calls the tick hook once per interval, from the packet path', () => {
+  const ticks: number[] = [];
+  const m = new Monitor({ maxConnections: 10, showLocalhost: true, localAddresses: null, inspector: null, tickIntervalMicros: 1e6, onPacketTick: (now) => ticks.push(now) });
+  const f = udpFrame(53);
+  for (const t of [5_000_000, 5_400_000, 5_999_999, 6_000_000, 6_100_000, 9_000_000]) m.handleFrame(f, 0, f.length, f.length, 1, t);
+  assert.deepEqual(ticks, [6_000_000, 9_000_000]);
 });

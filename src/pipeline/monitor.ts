@@ -1,29 +1,19 @@
-// Monitor: frame → decode → tracking on the packet path; tick → expiry, rates, events.
+// Monitor: the packet path (frame → decode → tracking) and its counters; packet time says when a tick is due.
 
-import { DOUBLE_ZERO, IpProto, LinkType, PacketView } from '../core/packet-view.js';
+import { IpProto, LinkType, PacketView } from '../core/packet-view.js';
+import type { CaptureCounters } from '../core/snapshot.js';
 import { SKIP_NAMES, Skip, isMalformed } from '../core/skip-reason.js';
 import { decodeFrame } from '../decode/decode-frame.js';
 import { GTP_U_PORT, gtpInnerOffset } from '../decode/gtp.js';
 import { ConnectionTable, type TableOptions } from '../tracking/connection-table.js';
-import type { Connection } from '../tracking/connection.js';
-import type { EventSink } from '../core/event-sink.js';
-import { buildEvent } from './events.js';
 
 export interface MonitorOptions extends TableOptions {
   tickIntervalMicros: number;
-  /** Offline replay: packet timestamps drive ticks. Live: the owner calls tick() on a timer. */
-  packetClock: boolean;
-  /** Should this connection produce events (display filters such as PTR hiding)? Default: all. */
-  eventFilter?: (c: Connection) => boolean;
-}
-
-export interface CaptureCounters {
-  framesSeen: number;
-  framesDecoded: number;
-  framesMalformed: number;
-  framesSkipped: number;
-  /** Count per skip reason name (only non-zero ones). */
-  skipped: Record<string, number>;
+  /**
+   * Replay: packet timestamps drive the clock, and `onTick` is called from the packet path whenever a
+   * tick interval of packet time has passed. Live: null, and the owner ticks on the wall clock.
+   */
+  onPacketTick: ((nowMicros: number) => void) | null;
 }
 
 export class Monitor {
@@ -31,17 +21,17 @@ export class Monitor {
   framesSeen = 0;
   framesDecoded = 0;
   /** Latest time seen (packet time offline, wall time live), in microseconds. */
-  nowMicros = DOUBLE_ZERO;
+  nowMicros = 0;
   private readonly view = new PacketView();
   private readonly skips = new Float64Array(SKIP_NAMES.length);
-  private readonly opts: MonitorOptions;
-  private readonly sink: EventSink | null;
+  private readonly tickIntervalMicros: number;
+  private readonly onPacketTick: ((nowMicros: number) => void) | null;
   /** Packet time of the next tick; NaN until the first packet sets it. */
   private nextTickMicros = NaN;
 
-  constructor(opts: MonitorOptions, sink: EventSink | null) {
-    this.opts = opts;
-    this.sink = sink;
+  constructor(opts: MonitorOptions) {
+    this.tickIntervalMicros = opts.tickIntervalMicros;
+    this.onPacketTick = opts.onPacketTick;
     this.table = new ConnectionTable(opts);
   }
 
@@ -63,11 +53,12 @@ export class Monitor {
     }
     if (code === Skip.OK) this.framesDecoded++;
     else this.skips[code]!++;
-    if (this.opts.packetClock) {
-      if (Number.isNaN(this.nextTickMicros)) this.nextTickMicros = this.nowMicros + this.opts.tickIntervalMicros;
+    const onTick = this.onPacketTick;
+    if (onTick !== null) {
+      if (Number.isNaN(this.nextTickMicros)) this.nextTickMicros = this.nowMicros + this.tickIntervalMicros;
       else if (this.nowMicros >= this.nextTickMicros) {
-        this.tick(this.nowMicros);
-        this.nextTickMicros = this.nowMicros + this.opts.tickIntervalMicros;
+        this.nextTickMicros = this.nowMicros + this.tickIntervalMicros;
+        onTick(this.nowMicros);
       }
     }
   };
@@ -86,17 +77,10 @@ export class Monitor {
     this.table.ingest(view, buf);
   }
 
-  /** Expire, update rates and emit the events that accumulated since the last tick. */
-  tick(nowMicros: number): void {
+  /** Moves the clock forward (never back): the wall clock live, the end of the capture on replay. */
+  advance(nowMicros: number): number {
     if (nowMicros > this.nowMicros) this.nowMicros = nowMicros;
-    this.table.tick(this.nowMicros);
-    this.emitQueued();
-  }
-
-  /** End of file or shutdown: every tracked connection gets its closed event, then output is flushed. */
-  finish(reason: string): void {
-    this.table.closeAll(this.nowMicros, reason);
-    this.emitQueued();
+    return this.nowMicros;
   }
 
   counters(): CaptureCounters {
@@ -111,27 +95,5 @@ export class Monitor {
       if (isMalformed(i)) malformed += n;
     }
     return { framesSeen: this.framesSeen, framesDecoded: this.framesDecoded, framesMalformed: malformed, framesSkipped: total, skipped };
-  }
-
-  private emitQueued(): void {
-    const t = this.table;
-    const sink = this.sink;
-    const filter = this.opts.eventFilter;
-    const now = this.nowMicros;
-    const dpiOn = this.opts.inspector !== null;
-    // New before closed, so a connection born and gone within one tick still reads in order.
-    for (const c of t.created) {
-      if (sink === null) continue;
-      if (filter !== undefined && !filter(c)) continue;
-      c.announced = true;
-      sink.write(buildEvent(c, 'new_connection', now, dpiOn));
-    }
-    t.created.length = 0;
-    for (const c of t.closed) {
-      if (sink === null || !c.announced) continue;
-      sink.write(buildEvent(c, 'connection_closed', c.closedAtMicros, dpiOn));
-    }
-    t.closed.length = 0;
-    sink?.flush();
   }
 }

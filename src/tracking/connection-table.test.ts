@@ -1,108 +1,25 @@
-// Tests for ConnectionTable (and Monitor's events): local side, TCP states, analytics, timeouts, rates, caps.
+// Tests for ConnectionTable: local side, TCP states, analytics, timeouts, rates, caps.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { parseAddressWords } from '../core/address.js';
 import type { DpiContext, FlowInspection, PayloadInspector } from '../core/dpi-port.js';
 import type { AppProtocol } from '../core/app-info.js';
-import type { ConnectionEvent, EventSink } from '../core/event-sink.js';
 import { ARP_PROTO, IpProto, LinkType, PacketView, TcpFlag } from '../core/packet-view.js';
 import { Skip } from '../core/skip-reason.js';
 import { decodeFrame } from '../decode/decode-frame.js';
-import { Monitor } from '../pipeline/monitor.js';
-import { ConnectionTable, type LocalAddressSet, type TableOptions } from './connection-table.js';
+import { ConnectionTable, type TableOptions } from './connection-table.js';
 import { Direction, TcpState, type Connection } from './connection.js';
 import { stateName } from './state-name.js';
 import { refreshAppTimeout, staleness, timeoutMicros } from './timeouts.js';
+import { FakeLocalAddresses, arpFrame, icmpFrame, ipFrame, tcpFrame, udpFrame, udpSegment, type Endpoint } from '../../test/support/frames.js';
 
 const S = 1_000_000;
 const { SYN, ACK, FIN, RST, PSH } = TcpFlag;
 
 // ---------------------------------------------------------------------------------------------
-// Frames (Ethernet + IPv4/IPv6 + TCP/UDP/ICMP, or ARP)
-// ---------------------------------------------------------------------------------------------
-
-type Endpoint = readonly [addr: string, port: number];
-
-const be16 = (n: number): number[] => [(n >>> 8) & 255, n & 255];
-const be32 = (n: number): number[] => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
-const MAC = [2, 0, 0, 0, 0, 1];
-
-function addrBytes(addr: string): number[] {
-  const w = parseAddressWords(addr);
-  assert.ok(w, addr);
-  return addr.includes(':') ? w.flatMap(be32) : be32(w[3]);
-}
-
-interface IpOpts {
-  id?: number;
-  moreFragments?: boolean;
-  fragOffset?: number;
-}
-
-/** Ethernet + IP around a transport segment; IPv6 when the source address has a colon. */
-function ipFrame(src: string, dst: string, proto: number, segment: number[], o: IpOpts = {}): Uint8Array {
-  let bytes: number[];
-  if (src.includes(':')) {
-    const frag = o.moreFragments !== undefined || o.fragOffset !== undefined;
-    const ext = frag ? [proto, 0, ...be16(((o.fragOffset ?? 0) << 3) | (o.moreFragments === true ? 1 : 0)), ...be32(o.id ?? 1)] : [];
-    bytes = [
-      ...MAC, ...MAC, ...be16(0x86dd), 0x60, 0, 0, 0, ...be16(ext.length + segment.length), frag ? 44 : proto, 64,
-      ...addrBytes(src), ...addrBytes(dst), ...ext, ...segment,
-    ];
-  } else {
-    const flags = (o.moreFragments === true ? 0x2000 : 0) | (o.fragOffset ?? 0);
-    bytes = [
-      ...MAC, ...MAC, ...be16(0x0800), 0x45, 0, ...be16(20 + segment.length), ...be16(o.id ?? 1), ...be16(flags), 64, proto, 0, 0,
-      ...addrBytes(src), ...addrBytes(dst), ...segment,
-    ];
-  }
-  return Uint8Array.from(bytes);
-}
-
-function tcpFrame(src: Endpoint, dst: Endpoint, flags: number, seq: number, ack: number, payloadLength = 0): Uint8Array {
-  const seg = [
-    ...be16(src[1]), ...be16(dst[1]), ...be32(seq), ...be32(ack), 5 << 4, flags, ...be16(65535), 0, 0, 0, 0,
-    ...new Array<number>(payloadLength).fill(0x61),
-  ];
-  return ipFrame(src[0], dst[0], IpProto.TCP, seg);
-}
-
-function udpSegment(sp: number, dp: number, payloadLength: number): number[] {
-  return [...be16(sp), ...be16(dp), ...be16(8 + payloadLength), 0, 0, ...new Array<number>(payloadLength).fill(0x62)];
-}
-
-function udpFrame(src: Endpoint, dst: Endpoint, payloadLength = 20): Uint8Array {
-  return ipFrame(src[0], dst[0], IpProto.UDP, udpSegment(src[1], dst[1], payloadLength));
-}
-
-function icmpFrame(src: string, dst: string, type: number, id: number): Uint8Array {
-  const v6 = src.includes(':');
-  return ipFrame(src, dst, v6 ? IpProto.ICMPV6 : IpProto.ICMP, [type, 0, 0, 0, ...be16(id), ...be16(1), ...new Array<number>(32).fill(0)]);
-}
-
-function arpFrame(op: number, sender: string, target: string): Uint8Array {
-  return Uint8Array.from([
-    ...MAC, ...MAC, ...be16(0x0806), ...be16(1), ...be16(0x0800), 6, 4, ...be16(op), ...MAC, ...addrBytes(sender), 0, 0, 0, 0, 0, 0, ...addrBytes(target),
-  ]);
-}
-
-// ---------------------------------------------------------------------------------------------
 // Harness
 // ---------------------------------------------------------------------------------------------
-
-class FakeLocalAddresses implements LocalAddressSet {
-  private readonly set = new Set<string>();
-
-  constructor(addrs: string[]) {
-    for (const a of addrs) this.set.add(parseAddressWords(a)!.join());
-  }
-
-  isLocal(w0: number, w1: number, w2: number, w3: number): boolean {
-    return this.set.has([w0, w1, w2, w3].join());
-  }
-}
 
 /** A table fed with decoded frames; `t` is the packet clock in microseconds. */
 class Net {
@@ -123,6 +40,13 @@ class Net {
 
   feedOk(frame: Uint8Array): void {
     assert.equal(this.feed(frame), Skip.OK);
+  }
+
+  /** Connections that left the table since the last call. */
+  takeClosed(): Connection[] {
+    const out: Connection[] = [];
+    this.table.drainClosed((c) => out.push(c));
+    return out;
   }
 
   only(): Connection {
@@ -180,18 +104,6 @@ const st = (c: Connection): string => ['NEW', 'SYN_SENT', 'SYN_RECV', 'ESTABLISH
 function fakeDpi(c: Connection, protocol: AppProtocol, state?: string): void {
   c.dpi = { app: { protocol, domain: undefined, details: {}, state }, done: true };
   refreshAppTimeout(c);
-}
-
-class MemorySink implements EventSink {
-  readonly events: ConnectionEvent[] = [];
-  flushes = 0;
-  write(event: ConnectionEvent): void {
-    this.events.push(event);
-  }
-  flush(): void {
-    this.flushes++;
-  }
-  close(): void {}
 }
 
 const CLIENT: Endpoint = ['10.0.0.9', 50_000];
@@ -295,28 +207,6 @@ test('live: an incoming SYN gives SYN_RECV → ESTABLISHED and direction incomin
   assert.equal(c.localIsClient, false);
 });
 
-test('Monitor events carry the direction seen in the handshake', () => {
-  const sink = new MemorySink();
-  const m = new Monitor({
-    maxConnections: 100, showLocalhost: false, localAddresses: new FakeLocalAddresses(['10.0.0.5']), inspector: null,
-    tickIntervalMicros: S, packetClock: false,
-  }, sink);
-  const feed = (f: Uint8Array, t: number): void => m.handleFrame(Buffer.from(f), 0, f.length, f.length, LinkType.ETHERNET, t);
-  feed(tcpFrame(['203.0.113.7', 61000], ['10.0.0.5', 22], SYN, 1, 0), 10 * S);
-  feed(tcpFrame(['10.0.0.5', 40000], ['198.51.100.1', 443], SYN, 1, 0), 10 * S + 1);
-  feed(udpFrame(['10.0.0.5', 40001], ['198.51.100.1', 53]), 10 * S + 2);
-  m.tick(11 * S);
-  const news = sink.events.filter((e) => e.event === 'new_connection');
-  assert.deepEqual(news.map((e) => [e.protocol, e.source_port, e.direction]), [['TCP', 22, 'incoming'], ['TCP', 40000, 'outgoing'], ['UDP', 40001, undefined]]);
-  assert.equal(news[0]!.timestamp, new Date(10_000).toISOString());
-  m.finish('shutdown');
-  const closed = sink.events.filter((e) => e.event === 'connection_closed');
-  assert.equal(closed.length, 3);
-  assert.deepEqual(closed.map((e) => e.state).sort(), ['SYN_RECV', 'SYN_SENT', 'UDP_ACTIVE']);
-  assert.equal(m.table.list.length, 0);
-  assert.deepEqual(m.counters(), { framesSeen: 3, framesDecoded: 3, framesMalformed: 0, framesSkipped: 0, skipped: {} });
-});
-
 // ---------------------------------------------------------------------------------------------
 // TCP state machine
 // ---------------------------------------------------------------------------------------------
@@ -390,14 +280,14 @@ test('a new SYN on a CLOSED or TIME_WAIT tuple starts a new connection; the old 
     else { s.c(FIN | ACK); s.s(FIN | ACK); s.c(ACK); }
     const old = net.only();
     assert.equal(st(old), finish === 'rst' ? 'CLOSED' : 'TIME_WAIT');
-    net.table.closed.length = 0;
+    net.takeClosed();
 
     const again = new Session(net, CLIENT, SERVER, 900_000);
     const c = again.c(SYN);
     assert.notEqual(c.id, old.id);
     assert.equal(st(c), 'SYN_SENT');
     assert.deepEqual([c.packetsSent, c.packetsReceived], [1, 0]);
-    assert.deepEqual(net.table.closed.map((x) => [x.id, x.closeReason]), [[old.id, 'replaced']]);
+    assert.deepEqual(net.takeClosed().map((x) => [x.id, x.closeReason]), [[old.id, 'replaced']]);
     assert.equal(old.slot, -1);
     assert.equal(net.table.totalCreated, 2);
   }
@@ -413,7 +303,7 @@ test('a new SYN on a CLOSED or TIME_WAIT tuple starts a new connection; the old 
   s.c(ACK);
   net.feedOk(tcpFrame(CLIENT, SERVER, SYN, 5, 0));
   assert.equal(net.only().id, first.id);
-  assert.equal(net.table.closed.length, 0);
+  assert.equal(net.takeClosed().length, 0);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -553,7 +443,7 @@ test('UDP is removed after 60 s idle, not at 59 s', () => {
   assert.equal(aliveAfter(net, c, 59), true);
   assert.equal(aliveAfter(net, c, 60.001), false);
   assert.equal(c.closeReason, 'timeout');
-  assert.deepEqual(net.table.closed, [c]);
+  assert.deepEqual(net.takeClosed(), [c]);
   assert.equal(net.table.list.length, 0);
 
   const net2 = new Net();
@@ -735,31 +625,6 @@ test('rates follow the last ~3 s of traffic and fall to 0 within the window afte
 // Connection cap, localhost, fragments, ICMP, ARP
 // ---------------------------------------------------------------------------------------------
 
-test('--max-connections: never more than the cap, the stalest evicted first, each with a closed event', () => {
-  const sink = new MemorySink();
-  const m = new Monitor({ maxConnections: 100, showLocalhost: false, localAddresses: null, inspector: null, tickIntervalMicros: S, packetClock: false }, sink);
-  const flow = (i: number): Uint8Array => udpFrame(['10.0.0.1', 10_000 + i], ['10.0.1.1', 53]);
-  let t = 100 * S;
-  const feed = (f: Uint8Array): void => {
-    m.handleFrame(Buffer.from(f), 0, f.length, f.length, LinkType.ETHERNET, t);
-    t += 1000;
-    assert.ok(m.table.list.length <= 100, `table size ${m.table.list.length}`);
-  };
-  for (let i = 0; i < 100; i++) feed(flow(i));
-  for (let i = 0; i < 10; i++) feed(flow(i)); // flows 0-9 are fresh again
-  for (let i = 100; i < 150; i++) feed(flow(i));
-  assert.equal(m.table.list.length, 100);
-  assert.equal(m.table.evicted, 50);
-  assert.deepEqual(m.table.closed.map((c) => c.closeReason), new Array(50).fill('evicted'));
-  m.tick(t);
-  const closedPorts = sink.events.filter((e) => e.event === 'connection_closed').map((e) => e.source_port as number);
-  const expected = Array.from({ length: 50 }, (_, i) => 10_010 + i);
-  assert.deepEqual(closedPorts.sort((a, b) => a - b), expected);
-  const kept = m.table.list.map((c) => c.localPort).sort((a, b) => a - b);
-  assert.deepEqual(kept, [...Array.from({ length: 10 }, (_, i) => 10_000 + i), ...Array.from({ length: 90 }, (_, i) => 10_060 + i)]);
-  assert.equal(sink.events.filter((e) => e.event === 'new_connection').length, 150);
-});
-
 test('localhost traffic is filtered unless showLocalhost', () => {
   for (const [src, dst] of [['127.0.0.1', '127.0.0.1'], ['127.0.0.53', '10.0.0.1'], ['::1', '::1']] as const) {
     const hidden = new Net();
@@ -769,11 +634,6 @@ test('localhost traffic is filtered unless showLocalhost', () => {
     shown.feedOk(udpFrame([src, 5000], [dst, 53]));
     assert.equal(shown.only().localAddr, src);
   }
-  const m = new Monitor({ maxConnections: 10, showLocalhost: false, localAddresses: null, inspector: null, tickIntervalMicros: S, packetClock: false }, null);
-  const f = udpFrame(['127.0.0.1', 1], ['127.0.0.1', 2]);
-  for (let i = 0; i < 3; i++) m.handleFrame(Buffer.from(f), 0, f.length, f.length, LinkType.ETHERNET, i);
-  assert.deepEqual(m.counters().skipped, { localhost_filtered: 3 });
-  assert.equal(m.counters().framesMalformed, 0);
 });
 
 test('later IP fragments count toward the first fragment\'s flow; unmatched ones are skipped', () => {

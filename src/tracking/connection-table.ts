@@ -2,9 +2,10 @@
 
 import { formatAddress, isLoopbackWords } from '../core/address.js';
 import type { DpiContext, PayloadInspector } from '../core/dpi-port.js';
-import { ARP_PROTO, DOUBLE_ZERO, Fragment, IpProto, L3, TcpFlag, type PacketView } from '../core/packet-view.js';
+import { ARP_PROTO, Fragment, IpProto, L3, TcpFlag, type PacketView } from '../core/packet-view.js';
 import { Skip } from '../core/skip-reason.js';
 import { Connection, LastOp, TcpState } from './connection.js';
+import { warmUp } from './engine-warm-up.js';
 import { FlowTable, KEY_WORDS } from './flow-table.js';
 import { sampleRates } from './rate.js';
 import { TcpTotals, analyzeTcpSegment } from './tcp-analytics.js';
@@ -32,14 +33,17 @@ const MAX_FRAGMENT_ENTRIES = 4096;
 export class ConnectionTable {
   /** Every tracked connection, in no particular order. */
   readonly list: Connection[] = [];
-  /** Connections created / removed since the owner last drained these queues (creation order). */
-  readonly created: Connection[] = [];
-  readonly closed: Connection[] = [];
   readonly totals = new TcpTotals();
   totalCreated = 0;
+  totalRemoved = 0;
   evicted = 0;
+  /** Connections created / removed since the owner last drained them (in that order). */
+  private readonly created: Connection[] = [];
+  private readonly closed: Connection[] = [];
 
   private readonly flows: FlowTable<Connection>;
+  /** Id of the next connection: unique within this table, so within a run. */
+  private nextId = 1;
   /**
    * Per list slot: the time before which the connection certainly has not expired, or 0 after a
    * packet (re-evaluate). The sweep scans this dense array and touches only connections that are due.
@@ -47,19 +51,13 @@ export class ConnectionTable {
   private deadlines = new Float64Array(1024);
   private readonly key = new Uint32Array(KEY_WORDS);
   private readonly fragments = new Map<string, Connection>();
-  private readonly ctx: DpiContext = { transport: 0, fromClient: false, srcPort: 0, dstPort: 0, seq: DOUBLE_ZERO, tsMicros: DOUBLE_ZERO };
+  private readonly ctx: DpiContext = { transport: 0, fromClient: false, srcPort: 0, dstPort: 0, seq: 0, tsMicros: 0 };
   private readonly opts: TableOptions;
 
   constructor(opts: TableOptions) {
     this.opts = opts;
     this.flows = new FlowTable<Connection>(Math.min(opts.maxConnections, 65536));
-    // Set up front what V8 would otherwise learn mid-replay, each time discarding the optimised
-    // packet path (see the end of connection.ts): `deadlines` is replaced when it grows, so a second
-    // store here marks the field as changing; `closed` first receives a connection long after
-    // start-up, so it is given an element of object kind now.
-    this.deadlines = new Float64Array(1024);
-    (this.closed as unknown[]).push(null);
-    this.closed.length = 0;
+    warmUp(this);
   }
 
   /** Applies one decoded packet. Returns Skip.OK, or why it was not counted. `buf` is borrowed. */
@@ -184,6 +182,20 @@ export class ConnectionTable {
     }
   }
 
+  /** Connections created since the last call, oldest first (they may have left again since). */
+  drainCreated(visit: (c: Connection) => void): void {
+    const q = this.created;
+    for (let i = 0; i < q.length; i++) visit(q[i]!);
+    q.length = 0;
+  }
+
+  /** Connections that left the table since the last call, in the order they left. */
+  drainClosed(visit: (c: Connection) => void): void {
+    const q = this.closed;
+    for (let i = 0; i < q.length; i++) visit(q[i]!);
+    q.length = 0;
+  }
+
   /** Removes every connection (end of file, shutdown) so each gets its closed event. */
   closeAll(nowMicros: number, reason: string): void {
     for (let i = this.list.length - 1; i >= 0; i--) this.remove(this.list[i]!, nowMicros, reason);
@@ -205,8 +217,8 @@ export class ConnectionTable {
     const dstAddr = formatAddress(v.dst0, v.dst1, v.dst2, v.dst3);
     const family = v.l3 === L3.IPV6 ? 6 : 4;
     const c = srcIsLocal
-      ? new Connection(proto, family, srcAddr, sp, dstAddr, dp, this.key.slice(), srcIsA, srcIsClient, now)
-      : new Connection(proto, family, dstAddr, dp, srcAddr, sp, this.key.slice(), !srcIsA, !srcIsClient, now);
+      ? new Connection(this.nextId++, proto, family, srcAddr, sp, dstAddr, dp, this.key.slice(), srcIsA, srcIsClient, now)
+      : new Connection(this.nextId++, proto, family, dstAddr, dp, srcAddr, sp, this.key.slice(), !srcIsA, !srcIsClient, now);
     this.flows.set(c.key, c);
     c.slot = this.list.length;
     this.list.push(c);
@@ -232,6 +244,7 @@ export class ConnectionTable {
     c.slot = -1;
     c.closedAtMicros = now;
     c.closeReason = reason;
+    this.totalRemoved++;
     this.closed.push(c);
   }
 

@@ -1,7 +1,6 @@
 // Connection: the mutable record of one flow, owned by the connection table.
 
 import type { FlowInspection } from '../core/dpi-port.js';
-import { DOUBLE_ZERO } from '../core/packet-view.js';
 
 /** TCP states (RFC 9293 names) plus NEW before the first packet is applied. */
 export const TcpState = {
@@ -22,8 +21,6 @@ export const LastOp = { NONE: 0, ECHO_REQUEST: 1, ECHO_REPLY: 2, ARP_REQUEST: 3,
 /** Rate samples kept per connection (ring). */
 export const RATE_SAMPLES = 8;
 
-let nextId = 1;
-
 export class Connection {
   readonly id: number;
   /** IP protocol number, or ARP_PROTO. */
@@ -41,8 +38,8 @@ export class Connection {
   readonly firstSeenMicros: number;
   lastSeenMicros: number;
 
-  bytesSent = DOUBLE_ZERO;
-  bytesReceived = DOUBLE_ZERO;
+  bytesSent = 0;
+  bytesReceived = 0;
   packetsSent = 0;
   packetsReceived = 0;
 
@@ -55,11 +52,11 @@ export class Connection {
 
   // TCP analytics (RustNet's rules): highest sequence end seen each way; inbound pure-ACK runs.
   outSeen = false;
-  outHigh = DOUBLE_ZERO;
+  outHigh = 0;
   inSeen = false;
-  inHigh = DOUBLE_ZERO;
+  inHigh = 0;
   inAckSeen = false;
-  inLastAck = DOUBLE_ZERO;
+  inLastAck = 0;
   inDupRun = 0;
   retransmits = 0;
   outOfOrder = 0;
@@ -70,8 +67,8 @@ export class Connection {
   rateSamples: Float64Array | null = null;
   rateSampleCount = 0;
   rateSampleHead = 0;
-  sendRateBps = DOUBLE_ZERO;
-  receiveRateBps = DOUBLE_ZERO;
+  sendRateBps = 0;
+  receiveRateBps = 0;
 
   dpi: FlowInspection | null = null;
   /** Copy of dpi.done on the connection itself: most packets come after inspection ended, and this
@@ -80,14 +77,8 @@ export class Connection {
   /** AppTimeout class of what DPI found (see timeouts.ts), kept up to date by the table. */
   appTimeout = 0;
 
-  // Host enrichment, filled on ticks.
-  pid = -1;
-  processName: string | undefined = undefined;
-  localHostname: string | undefined = undefined;
-  remoteHostname: string | undefined = undefined;
-
   /** Time it left the table (0 while tracked). */
-  closedAtMicros = DOUBLE_ZERO;
+  closedAtMicros = 0;
   /** Why it left: 'timeout', 'closed', 'evicted', 'replaced', 'shutdown'. */
   closeReason = '';
   /** Set once its new_connection event went out (so only announced connections get a closed event). */
@@ -96,10 +87,10 @@ export class Connection {
   slot = -1;
 
   constructor(
-    protocol: number, family: 4 | 6, localAddr: string, localPort: number, remoteAddr: string, remotePort: number,
+    id: number, protocol: number, family: 4 | 6, localAddr: string, localPort: number, remoteAddr: string, remotePort: number,
     key: Uint32Array, localIsA: boolean, localIsClient: boolean, nowMicros: number,
   ) {
-    this.id = nextId++;
+    this.id = id;
     this.protocol = protocol;
     this.family = family;
     this.localAddr = localAddr;
@@ -112,46 +103,4 @@ export class Connection {
     this.firstSeenMicros = nowMicros;
     this.lastSeenMicros = nowMicros;
   }
-}
-
-// V8 keeps a field "constant" until some object of the class stores to it a second time, and
-// optimised code that relied on that is thrown away at that moment. Several fields here change for
-// the first time long after start-up (the first retransmission, FIN, ICMP packet, finished
-// inspection, close), and each such moment used to discard the optimised packet path mid-replay and
-// queue it for compiling again. One throwaway connection takes those fields past that point at load.
-{
-  const c = new Connection(6, 4, '', 0, '', 0, new Uint32Array(1), true, true, 0.5);
-  c.lastSeenMicros = 1.5;
-  c.bytesSent = 1.5;
-  c.bytesReceived = 1.5;
-  c.packetsSent = 1;
-  c.packetsReceived = 1;
-  c.tcpState = TcpState.CLOSED;
-  c.direction = Direction.OUTGOING;
-  c.lastOp = LastOp.ECHO_REPLY;
-  c.localFinEnd = 1.5;
-  c.remoteFinEnd = 1.5;
-  c.outSeen = true;
-  c.outHigh = 1.5;
-  c.inSeen = true;
-  c.inHigh = 1.5;
-  c.inAckSeen = true;
-  c.inLastAck = 1.5;
-  c.inDupRun = 1;
-  c.retransmits = 1;
-  c.outOfOrder = 1;
-  c.dupAcks = 1;
-  c.fastRetransmits = 1;
-  c.rateSampleCount = 1;
-  c.rateSampleHead = 1;
-  c.sendRateBps = 1.5;
-  c.receiveRateBps = 1.5;
-  c.dpiDone = true;
-  c.appTimeout = 1;
-  c.pid = 1;
-  c.closedAtMicros = 1.5;
-  c.closeReason = 'closed';
-  c.announced = true;
-  c.slot = 1;
-  nextId = 1;
 }

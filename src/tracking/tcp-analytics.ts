@@ -16,13 +16,6 @@ export class TcpTotals {
   fastRetransmits = 0;
 }
 
-// The first retransmission can come long after start-up; take the counters past V8's "never changed
-// yet" state now (the reason is at the end of connection.ts).
-{
-  const t = new TcpTotals();
-  t.retransmits = t.outOfOrder = t.dupAcks = t.fastRetransmits = 1;
-}
-
 /**
  * Counts one segment. A segment that occupies sequence space (payload + SYN + FIN) and ends at or
  * below the highest end already seen in its direction rewinds: outbound that is a retransmit,

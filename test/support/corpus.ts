@@ -3,11 +3,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CaptureFileReader } from '../../src/capture/capture-file.js';
-import type { ConnectionEvent, EventSink } from '../../src/core/event-sink.js';
+import { ReplaySource } from '../../src/capture/replay-source.js';
+import type { ConnectionEvent } from '../../src/core/event-sink.js';
 import { DpiEngine } from '../../src/dpi/engine.js';
 import { defaultClassifiers } from '../../src/dpi/default-classifiers.js';
-import { Monitor } from '../../src/pipeline/monitor.js';
+import type { Monitor } from '../../src/pipeline/monitor.js';
+import { Session } from '../../src/pipeline/session.js';
+import { MemorySink } from './session.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The corpus kept in the repository (see test/corpus/README.md). */
@@ -55,35 +57,23 @@ export function summary(id: string): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(path.join(CORPUS, 'oracle', id, 'summary.json'), 'utf8')) as Record<string, unknown>;
 }
 
-export class MemorySink implements EventSink {
-  readonly events: ConnectionEvent[] = [];
-  write(e: ConnectionEvent): void { this.events.push(e); }
-  flush(): void {}
-  close(): void {}
-}
-
 export interface ReplayResult {
   events: ConnectionEvent[];
   monitor: Monitor;
 }
 
-/** Replays a corpus file as `--read FILE --no-tui` does, in-process, and returns every event. */
-export function replay(file: string, opts: { dpi?: boolean; showLocalhost?: boolean } = {}): ReplayResult {
+/** Replays a corpus file as `--read FILE --no-tui` does (the same Session and file source), in-process. */
+export async function replay(file: string, opts: { dpi?: boolean; showLocalhost?: boolean } = {}): Promise<ReplayResult> {
   const sink = new MemorySink();
-  const monitor = new Monitor({
+  const session = new Session(new ReplaySource(file, ''), () => [sink], {
     maxConnections: 100_000,
     showLocalhost: opts.showLocalhost ?? true,
     localAddresses: null,
     inspector: opts.dpi === false ? null : new DpiEngine(defaultClassifiers()),
-    tickIntervalMicros: 1_000_000,
-    packetClock: true,
-  }, sink);
-  const reader = CaptureFileReader.open(file);
-  try {
-    while (reader.read(monitor.handleFrame, 100_000) > 0) { /* until end of file */ }
-  } finally {
-    reader.close();
-  }
-  monitor.finish('end_of_file');
-  return { events: sink.events, monitor };
+    tickIntervalMs: 1000,
+  });
+  session.open();
+  const end = await session.run();
+  if (end.failure !== null) throw end.failure;
+  return { events: sink.events, monitor: session.monitor };
 }

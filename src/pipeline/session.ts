@@ -1,0 +1,312 @@
+// Session: open → run → stop of one packet source with its outputs, and the tick that orders everything else.
+
+import { RustnetError } from '../core/errors.js';
+import type { EventSink } from '../core/event-sink.js';
+import type { PacketSource } from '../core/packet-source.js';
+import { SideTables } from '../core/side-tables.js';
+import type { ConnectionRow, InterfaceRow, Snapshot, SourceInfo } from '../core/snapshot.js';
+import type { Connection } from '../tracking/connection.js';
+import { buildEvent } from './events.js';
+import { Monitor } from './monitor.js';
+import { connectionRow } from './rows.js';
+import type { TableOptions } from '../tracking/connection-table.js';
+
+/** Calls `fn` every `intervalMs` until the returned function is called (injected so tests need no sleeps). */
+export interface Scheduler {
+  every(intervalMs: number, fn: () => void): () => void;
+}
+
+export const systemScheduler: Scheduler = {
+  every(intervalMs, fn) {
+    const timer = setInterval(fn, intervalMs);
+    return () => clearInterval(timer);
+  },
+};
+
+/** Wall-clock time in microseconds. */
+export function wallClockMicros(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}
+
+/** Slow work whose results land on a tick (process owners, host names, interface counters). */
+export interface Enricher {
+  /** Applies whatever finished since the last tick; true when something a reader shows changed. */
+  apply(nowMicros: number, side: SideTables): boolean;
+  /** Interface counters, for enrichers that keep them. */
+  interfaces?(): readonly InterfaceRow[];
+}
+
+/** Something that shows snapshots (a screen, a metrics reader). */
+export interface SnapshotReader {
+  render(snapshot: Snapshot): void;
+}
+
+export interface SessionOptions extends Omit<TableOptions, 'sampleRates'> {
+  tickIntervalMs: number;
+  /** Wall clock for live sources (default: the system's). */
+  clock?: () => number;
+  scheduler?: Scheduler;
+  readers?: SnapshotReader[];
+  enrichers?: Enricher[];
+  /** Should this connection's events be written (display filters such as PTR hiding)? Default: all. */
+  eventFilter?: (row: ConnectionRow) => boolean;
+  /** Closed connections kept for readers (the UI's history view). */
+  historyLimit?: number;
+}
+
+/** How a session ended. */
+export interface SessionEnd {
+  /** What the connections still open were closed with: end of the input, or a stop (signal, key, error). */
+  reason: 'end_of_file' | 'shutdown';
+  /** Damaged input, or an error of our own (exit code 70); null when the run ended normally. */
+  failure: RustnetError | null;
+}
+
+const DEFAULT_HISTORY = 1000;
+
+export class Session {
+  readonly side = new SideTables();
+  private readonly source: PacketSource;
+  private readonly openSinks: () => EventSink[];
+  private readonly opts: SessionOptions;
+  private readonly clock: () => number;
+  private readonly scheduler: Scheduler;
+  private readonly readers: SnapshotReader[];
+  private readonly enrichers: Enricher[];
+  private monitorOrNull: Monitor | null = null;
+  private info: SourceInfo | null = null;
+  private sinks: EventSink[] = [];
+  private stopReason: SessionEnd['reason'] | null = null;
+  private failure: RustnetError | null = null;
+  private wake: (() => void) | null = null;
+  private readonly stopped = new Promise<void>((resolve) => { this.wake = resolve; });
+  private finishing: Promise<void> | null = null;
+  private ended = false;
+  // Snapshot bookkeeping.
+  private readonly history: ConnectionRow[] = [];
+  private generation = 0;
+  private lastSnapshot: Snapshot | null = null;
+  private lastSignature = '';
+  private changedByEnrichers = false;
+
+  constructor(source: PacketSource, openSinks: () => EventSink[], opts: SessionOptions) {
+    this.source = source;
+    this.openSinks = openSinks;
+    this.opts = opts;
+    this.clock = opts.clock ?? wallClockMicros;
+    this.scheduler = opts.scheduler ?? systemScheduler;
+    this.readers = opts.readers ?? [];
+    this.enrichers = opts.enrichers ?? [];
+  }
+
+  /** The packet path's owner; available once run() has opened the source. */
+  get monitor(): Monitor {
+    if (this.monitorOrNull === null) throw new Error('Session.monitor before run()');
+    return this.monitorOrNull;
+  }
+
+  get sourceInfo(): SourceInfo | null {
+    return this.info;
+  }
+
+  /**
+   * Opens the source, then the outputs (so a bad input leaves no empty log behind). Throws a
+   * RustnetError when either fails, and leaves nothing open then.
+   */
+  open(): SourceInfo {
+    const source = this.source;
+    const info = source.open();
+    try {
+      this.sinks = this.openSinks();
+    } catch (err) {
+      source.close();
+      throw err;
+    }
+    this.info = info;
+    const o = this.opts;
+    this.monitorOrNull = new Monitor({
+      maxConnections: o.maxConnections,
+      showLocalhost: o.showLocalhost,
+      localAddresses: o.localAddresses,
+      inspector: o.inspector,
+      // Rates are for readers (a screen); a headless event log has no use for them.
+      sampleRates: this.readers.length > 0,
+      tickIntervalMicros: this.opts.tickIntervalMs * 1000,
+      onPacketTick: source.packetClock ? (now) => this.tick(now) : null,
+    });
+    return info;
+  }
+
+  /**
+   * Runs an opened session until the input ends or stop()/fail() is called, then stops in order: every
+   * open connection closed in the events, outputs drained and closed.
+   */
+  async run(): Promise<SessionEnd> {
+    const source = this.source;
+    const packetClock = source.packetClock;
+    const cancelTicks = packetClock ? null : this.scheduler.every(this.opts.tickIntervalMs, () => this.tick(this.clock()));
+    const sinks = this.sinks;
+    const pace = async (): Promise<void> => {
+      for (const s of sinks) if (s.backlogged) await s.whenWritable();
+    };
+    try {
+      if (this.stopReason === null) await Promise.race([source.run(this.monitor.handleFrame, pace), this.stopped]);
+    } catch (err) {
+      this.failure ??= asRustnetError(err);
+    } finally {
+      cancelTicks?.();
+    }
+    await this.finish();
+    return { reason: this.stopReason ?? 'end_of_file', failure: this.failure };
+  }
+
+  /** Ends the run in order (signals, a quit key). Idempotent; the first reason stays. */
+  stop(): void {
+    this.stopReason ??= 'shutdown';
+    this.source.stop();
+    this.wake?.();
+  }
+
+  /** An error escaped somewhere (a timer, a rejected promise): the same orderly stop, reported as internal. */
+  fail(err: unknown): void {
+    this.failure ??= asRustnetError(err);
+    this.stop();
+  }
+
+  /**
+   * One tick, in order: expire idle connections (and sample rates) → apply enrichment results →
+   * events for connections created and closed since the last tick → snapshot for readers → flush outputs.
+   */
+  tick(nowMicros: number): void {
+    if (this.ended) return;
+    const monitor = this.monitor;
+    const now = monitor.advance(nowMicros);
+    monitor.table.tick(now);
+    for (const e of this.enrichers) if (e.apply(now, this.side)) this.changedByEnrichers = true;
+    this.emitEvents();
+    if (this.readers.length > 0) {
+      const snapshot = this.snapshot();
+      for (const r of this.readers) r.render(snapshot);
+    }
+    for (const s of this.sinks) s.flush();
+  }
+
+  /**
+   * Everything the monitor knows, as plain rows. Built on demand (a screen, a metrics reader), never per
+   * packet; a call when nothing changed returns the previous snapshot with the same generation.
+   */
+  snapshot(): Snapshot {
+    const monitor = this.monitor;
+    const table = monitor.table;
+    const now = monitor.nowMicros;
+    const signature = `${monitor.framesSeen}/${table.totalRemoved}/${this.side.version}/${this.history.length}`;
+    const previous = this.lastSnapshot;
+    // Rates fall towards zero while nothing arrives, so a snapshot with traffic in it is never reused.
+    if (previous !== null && signature === this.lastSignature && !this.changedByEnrichers && !hasTraffic(previous)) {
+      return previous;
+    }
+    this.changedByEnrichers = false;
+    this.lastSignature = signature;
+    const rows: ConnectionRow[] = new Array<ConnectionRow>(table.list.length);
+    for (let i = 0; i < table.list.length; i++) rows[i] = connectionRow(table.list[i]!, now, this.side, true);
+    const totals = table.totals;
+    let interfaces: readonly InterfaceRow[] = [];
+    for (const e of this.enrichers) if (e.interfaces !== undefined) interfaces = e.interfaces();
+    const snapshot: Snapshot = {
+      generation: ++this.generation,
+      nowMicros: now,
+      source: this.info!,
+      connections: rows,
+      recentlyClosed: this.history.slice(),
+      tcp: { retransmits: totals.retransmits, outOfOrder: totals.outOfOrder, fastRetransmits: totals.fastRetransmits },
+      capture: monitor.counters(),
+      connectionsCreated: table.totalCreated,
+      connectionsEvicted: table.evicted,
+      interfaces,
+    };
+    this.lastSnapshot = snapshot;
+    return snapshot;
+  }
+
+  private emitEvents(): void {
+    const table = this.monitor.table;
+    const sinks = this.sinks;
+    const filter = this.opts.eventFilter;
+    const side = this.side;
+    const now = this.monitor.nowMicros;
+    // New before closed, so a connection born and gone within one tick still reads in order.
+    table.drainCreated((c: Connection) => {
+      const row = connectionRow(c, now, side);
+      if (filter !== undefined && !filter(row)) return;
+      c.announced = true;
+      const event = buildEvent(row, 'new_connection');
+      for (const s of sinks) s.write(event);
+    });
+    const keep = this.readers.length > 0 ? (this.opts.historyLimit ?? DEFAULT_HISTORY) : 0;
+    table.drainClosed((c: Connection) => {
+      const announced = c.announced;
+      if (!announced && keep === 0) {
+        side.forget(c.id);
+        return;
+      }
+      const row = connectionRow(c, c.closedAtMicros, side);
+      side.forget(c.id);
+      if (announced) {
+        const event = buildEvent(row, 'connection_closed');
+        for (const s of sinks) s.write(event);
+      }
+      if (keep > 0) {
+        this.history.push(row);
+        if (this.history.length > keep) this.history.splice(0, this.history.length - keep);
+      }
+    });
+  }
+
+  /** The orderly stop, once: release the source, close what is still open, last snapshot, drain outputs. */
+  private finish(): Promise<void> {
+    this.finishing ??= (async () => {
+      const source = this.source;
+      source.stop();
+      source.close();
+      const monitor = this.monitor;
+      // Live: one last tick at the moment of the stop. Replay: the clock stays at the last packet.
+      if (!source.packetClock) this.tick(this.clock());
+      monitor.table.closeAll(monitor.nowMicros, this.stopReason ?? 'end_of_file');
+      this.tick(monitor.nowMicros);
+      this.ended = true;
+      await Promise.all(this.sinks.map((s) => s.close()));
+    })();
+    return this.finishing;
+  }
+}
+
+function hasTraffic(s: Snapshot): boolean {
+  for (const r of s.connections) if (r.sendRateBps > 0 || r.receiveRateBps > 0) return true;
+  return false;
+}
+
+function asRustnetError(err: unknown): RustnetError {
+  if (err instanceof RustnetError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const e = new RustnetError('INTERNAL', `internal error: ${message}`, 70);
+  if (err instanceof Error && err.stack !== undefined) e.stack = err.stack;
+  return e;
+}
+
+/**
+ * SIGINT, SIGTERM and SIGHUP stop the session in order, and so does an error nothing else caught.
+ * Returns the function that removes the handlers.
+ */
+export function bindProcessEvents(session: Session): () => void {
+  const onSignal = (): void => session.stop();
+  const onError = (err: unknown): void => session.fail(err);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
+  process.on('uncaughtException', onError);
+  process.on('unhandledRejection', onError);
+  return () => {
+    for (const s of signals) process.off(s, onSignal);
+    process.off('uncaughtException', onError);
+    process.off('unhandledRejection', onError);
+  };
+}
