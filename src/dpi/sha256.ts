@@ -78,8 +78,8 @@ function finalBlockFromBytes(bytes: Uint8Array, off: number, len: number, totalL
   const w = W;
   // Loops rather than fill()/set(): those are calls into the runtime, costlier than 16 stores.
   for (let i = 0; i < 16; i++) w[i] = 0;
-  for (let i = 0; i < len; i++) w[i >> 2] |= bytes[off + i]! << (24 - 8 * (i & 3));
-  w[len >> 2] |= 0x80 << (24 - 8 * (len & 3));
+  for (let i = 0; i < len; i++) w[i >> 2] = w[i >> 2]! | (bytes[off + i]! << (24 - 8 * (i & 3)));
+  w[len >> 2] = w[len >> 2]! | (0x80 << (24 - 8 * (len & 3)));
   w[15] = totalLen * 8;
 }
 
@@ -113,7 +113,7 @@ export class HmacKey {
     if (len > 64) throw new RangeError('HMAC keys longer than one block are not supported');
     const k = KEY_BLOCK;
     for (let i = 0; i < 16; i++) k[i] = 0;
-    for (let i = 0; i < len; i++) k[i >> 2] |= key[off + i]! << (24 - 8 * (i & 3));
+    for (let i = 0; i < len; i++) k[i >> 2] = k[i >> 2]! | (key[off + i]! << (24 - 8 * (i & 3)));
     this.setPads();
     return this;
   }

@@ -299,7 +299,10 @@ describe('SSH session with hostile input', () => {
     for (let i = 0; i < 300; i++) {
       const segs = trace.map((g) => {
         const d = g.data.slice();
-        if (rnd() < 0.3) d[Math.floor(rnd() * d.length)] ^= 0xff;
+        if (rnd() < 0.3) {
+          const at = Math.floor(rnd() * d.length);
+          d[at] = d[at]! ^ 0xff;
+        }
         return { ...g, data: d };
       });
       const { app } = run(segs);
