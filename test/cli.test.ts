@@ -158,13 +158,15 @@ test('a reader that goes away (closed pipe) is reported once; the replay still f
   assert.match(r.stderr, /699 frames, 699 decoded/);
 });
 
-test('without capture privileges: one line saying how to grant them, exit 2', async () => {
+test('without capture privileges: one line naming what is missing and both ways to grant it, exit 1', async () => {
   // An unprivileged user (nobody) with no capabilities, as a user who forgot sudo.
   const r = await runCli(['--no-tui', '-i', 'lo'], { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], cwd: tmp });
-  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.code, 1, r.stderr);
   assertOneLineError(r.stderr);
-  assert.match(r.stderr, /sudo/);
-  assert.match(r.stderr, /setcap cap_net_raw,cap_net_admin=eip/);
+  assert.match(r.stderr, /needs root or the cap_net_raw and cap_net_admin capabilities/);
+  assert.match(r.stderr, /process names also need cap_dac_read_search and cap_sys_ptrace/);
+  assert.match(r.stderr, /run with sudo/);
+  assert.match(r.stderr, /setcap cap_net_raw,cap_net_admin,cap_dac_read_search,cap_sys_ptrace=eip/);
 });
 
 test('a capture that failed to open is never torn down by the garbage collector (cap would crash the process)', () => {

@@ -88,8 +88,11 @@ export class LiveSource implements PacketSource {
       failedCaps.push(cap);
       const message = (err as Error).message;
       if (permissionProblem(message)) {
+        // Exit 1, as for any start that cannot go on; the message names what is missing and both remedies.
         throw new RustnetError('CAPTURE_PERMISSION',
-          `cannot capture on ${device}: ${message}; run with sudo, or grant the capability: sudo setcap cap_net_raw,cap_net_admin=eip "$(readlink -f "$(command -v node)")"`);
+          `cannot capture on ${device}: ${message}; capturing needs root or the cap_net_raw and cap_net_admin capabilities ` +
+          '(process names also need cap_dac_read_search and cap_sys_ptrace): run with sudo, or grant them once with ' +
+          'sudo setcap cap_net_raw,cap_net_admin,cap_dac_read_search,cap_sys_ptrace=eip "$(readlink -f "$(command -v node)")"', 1);
       }
       if (filter !== '') {
         // Was it the filter? Opening the same device without one tells us.
