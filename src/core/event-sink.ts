@@ -18,6 +18,9 @@ export interface ConnectionEvent {
   destination_port: number;
   pid?: number;
   process_name?: string;
+  process_unit?: string;
+  container_id?: string;
+  container_name?: string;
   service_name?: string;
   direction?: 'outgoing' | 'incoming';
   dpi_protocol?: string;

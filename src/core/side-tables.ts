@@ -1,9 +1,26 @@
 // SideTables: what slow work (process attribution, name lookups) learned, kept apart from tracking's connections.
 
-/** The process that owns a connection's local socket. */
+/** The process that owns a connection's local socket, and where it runs. */
 export interface ProcessOwner {
   readonly pid: number;
   readonly name: string;
+  /** systemd unit from the process's cgroup, e.g. `nginx.service`. */
+  readonly unit?: string;
+  /** Container the process runs in (Docker, Podman, containerd, CRI-O, LXC): its id, and its name when known. */
+  readonly containerId?: string;
+  readonly containerName?: string;
+}
+
+/** What enrichment needs to know of a tracked connection (tracking's Connection has all of it). */
+export interface ConnectionKey {
+  readonly id: number;
+  /** IP protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6). */
+  readonly protocol: number;
+  readonly family: 4 | 6;
+  readonly localAddr: string;
+  readonly localPort: number;
+  readonly remoteAddr: string;
+  readonly remotePort: number;
 }
 
 /**
@@ -17,9 +34,12 @@ export class SideTables {
   /** Bumped on every change, so snapshot readers can tell nothing changed. */
   version = 0;
 
-  setProcess(connectionId: number, owner: ProcessOwner): void {
+  /** Attribution is write-once: a connection keeps the first owner found for it. */
+  setProcess(connectionId: number, owner: ProcessOwner): boolean {
+    if (this.processes.has(connectionId)) return false;
     this.processes.set(connectionId, owner);
     this.version++;
+    return true;
   }
 
   setHostname(address: string, name: string): void {

@@ -58,6 +58,9 @@ export interface ConnectionRow {
   // Joined from side tables (slow work done off the packet path).
   readonly pid: number | undefined;
   readonly processName: string | undefined;
+  readonly processUnit: string | undefined;
+  readonly containerId: string | undefined;
+  readonly containerName: string | undefined;
   readonly localHostname: string | undefined;
   readonly remoteHostname: string | undefined;
 }

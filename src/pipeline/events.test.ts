@@ -77,6 +77,15 @@ test('new_connection with everything known: RustNet field order, then hostnames'
     source_hostname: 'laptop.lan', destination_hostname: 'example.com',
   });
   noNulls(e);
+
+  // A process in a container under a systemd unit: the three fields follow the process name.
+  const d = conn(IpProto.TCP, 54_322, 443);
+  const side2 = new SideTables();
+  side2.setProcess(d.id, { pid: 99, name: 'nginx', unit: 'docker-ab12.scope', containerId: 'ab12cd34', containerName: 'web' });
+  assert.equal(side2.setProcess(d.id, { pid: 100, name: 'other' }), false, 'attribution is write-once');
+  const f = ev(d, 'connection_closed', T0, side2);
+  assert.deepEqual(Object.keys(f).slice(7, 12), ['pid', 'process_name', 'process_unit', 'container_id', 'container_name']);
+  assert.deepEqual([f.pid, f.process_name, f.process_unit, f.container_id, f.container_name], [99, 'nginx', 'docker-ab12.scope', 'ab12cd34', 'web']);
 });
 
 test('absent parts are omitted one by one, never null', () => {

@@ -34,6 +34,9 @@ export function buildEvent(row: ConnectionRow, type: EventType): ConnectionEvent
   };
   if (row.pid !== undefined) e.pid = row.pid;
   if (row.processName !== undefined) e.process_name = row.processName;
+  if (row.processUnit !== undefined) e.process_unit = row.processUnit;
+  if (row.containerId !== undefined) e.container_id = row.containerId;
+  if (row.containerName !== undefined) e.container_name = row.containerName;
   if (row.service !== undefined) e.service_name = row.service;
   if (row.direction !== undefined) e.direction = row.direction;
   const app = row.app;

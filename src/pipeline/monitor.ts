@@ -14,6 +14,8 @@ export interface MonitorOptions extends TableOptions {
    * tick interval of packet time has passed. Live: null, and the owner ticks on the wall clock.
    */
   onPacketTick: ((nowMicros: number) => void) | null;
+  /** Called after a frame that created connections (live: enrichment looks them up while they exist). */
+  onNewConnections?: (() => void) | null;
 }
 
 export class Monitor {
@@ -26,12 +28,16 @@ export class Monitor {
   private readonly skips = new Float64Array(SKIP_NAMES.length);
   private readonly tickIntervalMicros: number;
   private readonly onPacketTick: ((nowMicros: number) => void) | null;
+  private readonly onNewConnections: (() => void) | null;
+  /** table.totalCreated when onNewConnections was last called. */
+  private createdSeen = 0;
   /** Packet time of the next tick; NaN until the first packet sets it. */
   private nextTickMicros = NaN;
 
   constructor(opts: MonitorOptions) {
     this.tickIntervalMicros = opts.tickIntervalMicros;
     this.onPacketTick = opts.onPacketTick;
+    this.onNewConnections = opts.onNewConnections ?? null;
     this.table = new ConnectionTable(opts);
   }
 
@@ -53,6 +59,11 @@ export class Monitor {
     }
     if (code === Skip.OK) this.framesDecoded++;
     else this.skips[code]!++;
+    const onNew = this.onNewConnections;
+    if (onNew !== null && this.table.totalCreated !== this.createdSeen) {
+      this.createdSeen = this.table.totalCreated;
+      onNew();
+    }
     const onTick = this.onPacketTick;
     if (onTick !== null) {
       if (Number.isNaN(this.nextTickMicros)) this.nextTickMicros = this.nowMicros + this.tickIntervalMicros;

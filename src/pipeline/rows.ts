@@ -65,6 +65,9 @@ export function connectionRow(c: Connection, nowMicros: number, side: SideTables
     closeReason: closed ? c.closeReason : undefined,
     pid: owner?.pid,
     processName: owner?.name,
+    processUnit: owner?.unit,
+    containerId: owner?.containerId,
+    containerName: owner?.containerName,
     localHostname: side.hostnames.get(c.localAddr),
     remoteHostname: side.hostnames.get(c.remoteAddr),
   };

@@ -211,3 +211,26 @@ test('a source that cannot open leaves no output open; outputs that cannot open 
   assert.throws(() => s2.open(), /EACCES/);
   assert.equal(source.closes, 1);
 });
+
+test('live: new connections are noticed soon after their first packet, once per turn of the event loop', async () => {
+  const noticed: number[][] = [];
+  const applied: number[] = [];
+  const watcher: Enricher = {
+    noticeNew: (list) => { noticed.push(list.map((c) => c.localPort)); },
+    apply: (_now, _side, list) => { applied.push(list.length); return false; },
+  };
+  const h = runManual({ live: true, clock: () => 20 * S, enrichers: [watcher] });
+  h.source.feed(udpFrame(['10.0.0.1', 5000], ['10.0.0.2', 53]), 10 * S);
+  h.source.feed(udpFrame(['10.0.0.1', 5001], ['10.0.0.2', 53]), 10 * S + 1);
+  h.source.feed(udpFrame(['10.0.0.2', 53], ['10.0.0.1', 5001]), 10 * S + 2); // no new connection
+  assert.deepEqual(noticed, [], 'never from inside the packet path');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(noticed, [[5000, 5001]], 'one call for both');
+  h.source.feed(udpFrame(['10.0.0.2', 53], ['10.0.0.1', 5001]), 10 * S + 3);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(noticed.length, 1, 'a packet of a known connection notices nothing');
+  h.scheduler.fire();
+  assert.deepEqual(applied, [2], 'apply sees the tracked connections');
+  h.session.stop();
+  await h.done;
+});

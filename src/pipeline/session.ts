@@ -3,7 +3,7 @@
 import { RustnetError } from '../core/errors.js';
 import type { EventSink } from '../core/event-sink.js';
 import type { PacketSource } from '../core/packet-source.js';
-import { SideTables } from '../core/side-tables.js';
+import { SideTables, type ConnectionKey } from '../core/side-tables.js';
 import type { ConnectionRow, InterfaceRow, Snapshot, SourceInfo } from '../core/snapshot.js';
 import type { Connection } from '../tracking/connection.js';
 import { buildEvent } from './events.js';
@@ -30,8 +30,18 @@ export function wallClockMicros(): number {
 
 /** Slow work whose results land on a tick (process owners, host names, interface counters). */
 export interface Enricher {
-  /** Applies whatever finished since the last tick; true when something a reader shows changed. */
-  apply(nowMicros: number, side: SideTables): boolean;
+  /**
+   * Applies whatever finished since the last tick; true when something a reader shows changed.
+   * `connections` are the ones tracked now (those closed since the last tick are still joined with
+   * what this call sets: their closed events come after it).
+   */
+  apply(nowMicros: number, side: SideTables, connections: readonly ConnectionKey[]): boolean;
+  /**
+   * Live capture: called from the event loop soon after the packet path created connections
+   * (coalesced; at most once per turn of the loop), for work that must look before a short-lived
+   * connection is gone. Results still land through apply().
+   */
+  noticeNew?(connections: readonly ConnectionKey[]): void;
   /** Interface counters, for enrichers that keep them. */
   interfaces?(): readonly InterfaceRow[];
 }
@@ -133,6 +143,7 @@ export class Session {
       sampleRates: this.readers.length > 0,
       tickIntervalMicros: this.opts.tickIntervalMs * 1000,
       onPacketTick: source.packetClock ? (now) => this.tick(now) : null,
+      onNewConnections: !source.packetClock && this.enrichers.some((e) => e.noticeNew !== undefined) ? () => this.scheduleNotice() : null,
     });
     return info;
   }
@@ -173,6 +184,20 @@ export class Session {
     this.stop();
   }
 
+  private noticeScheduled = false;
+
+  /** Coalesces the packet path's "new connections" into one call per turn of the event loop. */
+  private scheduleNotice(): void {
+    if (this.noticeScheduled || this.ended) return;
+    this.noticeScheduled = true;
+    setImmediate(() => {
+      this.noticeScheduled = false;
+      if (this.ended) return;
+      const list = this.monitor.table.list;
+      for (const e of this.enrichers) e.noticeNew?.(list);
+    });
+  }
+
   /**
    * One tick, in order: expire idle connections (and sample rates) → apply enrichment results →
    * events for connections created and closed since the last tick → snapshot for readers → flush outputs.
@@ -182,7 +207,7 @@ export class Session {
     const monitor = this.monitor;
     const now = monitor.advance(nowMicros);
     monitor.table.tick(now);
-    for (const e of this.enrichers) if (e.apply(now, this.side)) this.changedByEnrichers = true;
+    for (const e of this.enrichers) if (e.apply(now, this.side, monitor.table.list)) this.changedByEnrichers = true;
     this.emitEvents();
     if (this.readers.length > 0) {
       const snapshot = this.snapshot();
