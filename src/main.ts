@@ -15,6 +15,8 @@ import { DpiEngine } from './dpi/engine.js';
 import { defaultClassifiers } from './dpi/default-classifiers.js';
 import { readDefaultRouteInterface } from './host/default-route.js';
 import { interfaceKind } from './host/interface-kind.js';
+import { readServices } from './host/services-file.js';
+import { ServiceNames } from './core/service-names.js';
 import { LocalAddresses } from './host/local-addresses.js';
 import { JsonEventLog } from './output/json-event-log.js';
 import { openLogger, type DiagnosticLog } from './output/logger.js';
@@ -105,6 +107,7 @@ export async function main(argv: string[]): Promise<number> {
     inspector: config.dpi ? new DpiEngine(defaultClassifiers()) : null,
     tickIntervalMs: config.refreshIntervalMs,
     enrichers: local !== null ? [addressRefresher(local)] : [],
+    services: new ServiceNames(readServices()),
   });
   // Handlers go in before the source opens: a signal sent as soon as capture starts must stop us cleanly.
   const unbind = bindProcessEvents(session);

@@ -1,4 +1,4 @@
-// Well-known port → service name (IANA names), for the service column and `service_name`.
+// Port → service name (the host's /etc/services, else built-in IANA names), for the service column and `service_name`.
 
 const SERVICES = new Map<number, string>([
   [20, 'ftp-data'], [21, 'ftp'], [22, 'ssh'], [23, 'telnet'], [25, 'smtp'], [53, 'domain'], [67, 'bootps'],
@@ -16,11 +16,23 @@ const SERVICES = new Map<number, string>([
   [9090, 'websm'], [9200, 'elasticsearch'], [11211, 'memcache'], [27017, 'mongodb'], [51820, 'wireguard'],
 ]);
 
-export function serviceName(port: number): string | undefined {
-  return SERVICES.get(port);
-}
+/**
+ * Port → service names: the host's own table (/etc/services, keyed `port/tcp` or `port/udp`) where it has
+ * the port, else the built-in table above (hosts and containers without /etc/services).
+ */
+export class ServiceNames {
+  private readonly host: ReadonlyMap<string, string> | null;
 
-/** The service a connection uses: the remote port's name, else the local port's. */
-export function connectionService(localPort: number, remotePort: number): string | undefined {
-  return SERVICES.get(remotePort) ?? SERVICES.get(localPort);
+  constructor(host: ReadonlyMap<string, string> | null = null) {
+    this.host = host;
+  }
+
+  name(port: number, transport: 'tcp' | 'udp'): string | undefined {
+    return this.host?.get(`${port}/${transport}`) ?? SERVICES.get(port);
+  }
+
+  /** The service a connection uses: the remote port's name, else the local port's. */
+  forConnection(transport: 'tcp' | 'udp', localPort: number, remotePort: number): string | undefined {
+    return this.name(remotePort, transport) ?? this.name(localPort, transport);
+  }
 }

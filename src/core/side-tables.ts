@@ -1,5 +1,7 @@
 // SideTables: what slow work (process attribution, name lookups) learned, kept apart from tracking's connections.
 
+import { ServiceNames } from './service-names.js';
+
 /** The process that owns a connection's local socket, and where it runs. */
 export interface ProcessOwner {
   readonly pid: number;
@@ -29,10 +31,16 @@ export interface ConnectionKey {
  * lookup serves every connection to that address).
  */
 export class SideTables {
+  /** Port names, from the host's /etc/services where it has one. */
+  readonly services: ServiceNames;
   readonly processes = new Map<number, ProcessOwner>();
   readonly hostnames = new Map<string, string>();
   /** Bumped on every change, so snapshot readers can tell nothing changed. */
   version = 0;
+
+  constructor(services: ServiceNames = new ServiceNames()) {
+    this.services = services;
+  }
 
   /** Attribution is write-once: a connection keeps the first owner found for it. */
   setProcess(connectionId: number, owner: ProcessOwner): boolean {

@@ -102,6 +102,9 @@ export interface InterfaceRow {
   readonly txDropped: number;
   readonly rxRateBps: number;
   readonly txRateBps: number;
+  readonly collisions: number;
+  /** The kernel's operational state: 'up', 'down', 'dormant', 'unknown' (loopback), … */
+  readonly operState: string;
 }
 
 export interface TcpTotals {

@@ -3,7 +3,6 @@
 import type { AppRow, ConnectionRow, TcpRow } from '../core/snapshot.js';
 import type { SideTables } from '../core/side-tables.js';
 import { IpProto } from '../core/packet-view.js';
-import { connectionService } from '../core/service-names.js';
 import { Direction, type Connection } from '../tracking/connection.js';
 import { protocolName, stateName } from '../tracking/state-name.js';
 import { timeoutMicros } from '../tracking/timeouts.js';
@@ -49,7 +48,7 @@ export function connectionRow(c: Connection, nowMicros: number, side: SideTables
     hasPorts,
     state: stateName(c, nowMicros),
     direction: c.direction === Direction.OUTGOING ? 'outgoing' : c.direction === Direction.INCOMING ? 'incoming' : undefined,
-    service: hasPorts ? connectionService(c.localPort, c.remotePort) : undefined,
+    service: hasPorts ? side.services.forConnection(c.protocol === IpProto.TCP ? 'tcp' : 'udp', c.localPort, c.remotePort) : undefined,
     app: appRow(c, keep),
     bytesSent: c.bytesSent,
     bytesReceived: c.bytesReceived,

@@ -3,6 +3,7 @@
 import { RustnetError } from '../core/errors.js';
 import type { EventSink } from '../core/event-sink.js';
 import type { PacketSource } from '../core/packet-source.js';
+import type { ServiceNames } from '../core/service-names.js';
 import { SideTables, type ConnectionKey } from '../core/side-tables.js';
 import type { ConnectionRow, InterfaceRow, Snapshot, SourceInfo } from '../core/snapshot.js';
 import type { Connection } from '../tracking/connection.js';
@@ -62,6 +63,8 @@ export interface SessionOptions extends Omit<TableOptions, 'sampleRates'> {
   eventFilter?: (row: ConnectionRow) => boolean;
   /** Closed connections kept for readers (the UI's history view). */
   historyLimit?: number;
+  /** Port names (default: the built-in table). */
+  services?: ServiceNames;
 }
 
 /** How a session ended. */
@@ -75,7 +78,7 @@ export interface SessionEnd {
 const DEFAULT_HISTORY = 1000;
 
 export class Session {
-  readonly side = new SideTables();
+  readonly side: SideTables;
   private readonly source: PacketSource;
   private readonly openSinks: () => EventSink[];
   private readonly opts: SessionOptions;
@@ -107,6 +110,7 @@ export class Session {
     this.scheduler = opts.scheduler ?? systemScheduler;
     this.readers = opts.readers ?? [];
     this.enrichers = opts.enrichers ?? [];
+    this.side = new SideTables(opts.services);
   }
 
   /** The packet path's owner; available once run() has opened the source. */
