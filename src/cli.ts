@@ -2,6 +2,7 @@
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { RustnetError } from './core/errors.js';
+import { parseDnsServer } from './enrich/reverse-dns.js';
 import { LOG_LEVELS, type LogLevel } from './output/logger.js';
 
 export interface Config {
@@ -15,6 +16,8 @@ export interface Config {
   dpi: boolean;
   resolveDns: boolean;
   showPtrLookups: boolean;
+  /** Resolver for --resolve-dns, as ADDR:PORT (IPv6 in brackets); undefined: the system's. */
+  dnsServer: string | undefined;
   logLevel: LogLevel | undefined;
   sandbox: boolean;
   sandboxStrict: boolean;
@@ -47,8 +50,9 @@ function buildCommand(): Command {
     .option('--no-localhost', 'hide connections to or from 127.0.0.0/8 and ::1 (the default)')
     .option('--show-localhost', 'show connections to or from 127.0.0.0/8 and ::1')
     .option('--no-dpi', 'disable deep packet inspection (HTTP host, TLS/QUIC SNI, DNS, SSH …)')
-    .option('--resolve-dns', 'resolve remote addresses to hostnames in the background (not implemented yet: accepted and ignored)')
-    .option('--show-ptr-lookups', 'with --resolve-dns, show our own PTR lookups (not implemented yet: accepted and ignored)')
+    .option('--resolve-dns', 'look up remote addresses\' names (reverse DNS) in the background; names seen in DNS answers on the wire are used either way')
+    .option('--dns-server <addr>', 'with --resolve-dns, ask this resolver (ADDR[:PORT], IPv6 as [ADDR]:PORT) instead of the system\'s')
+    .option('--show-ptr-lookups', 'with --resolve-dns, also show the PTR lookups rustnet-ts itself sends (hidden by default)')
     .addOption(new Option('-l, --log-level <level>', 'write a diagnostic log to logs/rustnet_<time>.log at this level (off by default)').choices(LOG_LEVELS))
     .option('--no-sandbox', 'do not reduce privileges after the capture opens (privilege reduction is not implemented yet)')
     .option('--sandbox-strict', 'exit unless privileges can be fully reduced (privilege reduction is not implemented yet, so this exits)')
@@ -86,6 +90,7 @@ export function parseArgs(argv: string[], write: (s: string) => void = (s) => pr
     dpi: o.dpi as boolean,
     resolveDns: o.resolveDns === true,
     showPtrLookups: o.showPtrLookups === true,
+    dnsServer: o.dnsServer === undefined ? undefined : parseDnsServer(o.dnsServer as string),
     logLevel: o.logLevel as LogLevel | undefined,
     sandbox: o.sandbox as boolean,
     sandboxStrict: o.sandboxStrict === true,
@@ -94,6 +99,9 @@ export function parseArgs(argv: string[], write: (s: string) => void = (s) => pr
   };
   if (config.read !== undefined && config.interface !== undefined) {
     throw new RustnetError('USAGE', '--read and --interface cannot be combined: a replay reads the file only (see --help)');
+  }
+  if (config.dnsServer !== undefined && !config.resolveDns) {
+    throw new RustnetError('USAGE', '--dns-server only applies with --resolve-dns (see --help)');
   }
   if (config.sandboxStrict) {
     throw new RustnetError('USAGE', '--sandbox-strict: privilege reduction is not implemented in this version, so strict mode cannot be satisfied');

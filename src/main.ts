@@ -16,6 +16,11 @@ import { defaultClassifiers } from './dpi/default-classifiers.js';
 import { readDefaultRouteInterface } from './host/default-route.js';
 import { interfaceKind } from './host/interface-kind.js';
 import { readServices } from './host/services-file.js';
+import { readInterfaceCounters } from './host/interface-stats.js';
+import { Hostnames } from './enrich/hostnames.js';
+import { InterfaceMonitor } from './enrich/interface-monitor.js';
+import { PassiveDns } from './enrich/passive-dns.js';
+import { ReverseDns } from './enrich/reverse-dns.js';
 import { ServiceNames } from './core/service-names.js';
 import { LocalAddresses } from './host/local-addresses.js';
 import { JsonEventLog } from './output/json-event-log.js';
@@ -79,11 +84,12 @@ function eventSinks(config: Config, logger: DiagnosticLog): EventSink[] {
   return [log, copy];
 }
 
-async function liveSource(config: Config): Promise<PacketSource> {
+async function liveSource(config: Config): Promise<{ source: PacketSource; device: string }> {
   // The libpcap binding loads only for live capture.
   const { LiveSource, listDevices } = await import('./capture/live-source.js');
   const device = pickInterface(config, listDevices);
-  return new LiveSource({ device, filter: config.bpfFilter, bufferBytes: config.bufferSizeMb * 1024 * 1024, describe: interfaceKind });
+  const source = new LiveSource({ device, filter: config.bpfFilter, bufferBytes: config.bufferSizeMb * 1024 * 1024, describe: interfaceKind });
+  return { source, device };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -98,15 +104,23 @@ export async function main(argv: string[]): Promise<number> {
   const { logger, file } = await openLogger(config.logLevel);
   if (file !== undefined) logger.info({ config }, 'rustnet-ts starting');
   const live = config.read === undefined;
-  const source = live ? await liveSource(config) : new ReplaySource(config.read!, config.bpfFilter);
+  const capture = live ? await liveSource(config) : null;
+  const source = capture?.source ?? new ReplaySource(config.read!, config.bpfFilter);
   const local = live ? new LocalAddresses() : null;
+  const hostnames = new Hostnames(new PassiveDns(),
+    config.resolveDns ? new ReverseDns({ server: config.dnsServer }) : null);
+  const enrichers: Enricher[] = [hostnames];
+  if (local !== null) enrichers.push(addressRefresher(local));
+  if (capture !== null) enrichers.push(new InterfaceMonitor(() => readInterfaceCounters(), capture.device));
   const session = new Session(source, () => eventSinks(config, logger), {
     maxConnections: config.maxConnections,
     showLocalhost: config.showLocalhost,
     localAddresses: local,
     inspector: config.dpi ? new DpiEngine(defaultClassifiers()) : null,
     tickIntervalMs: config.refreshIntervalMs,
-    enrichers: local !== null ? [addressRefresher(local)] : [],
+    enrichers,
+    // Our own reverse lookups are traffic too; they would fill the log with PTR queries of its own making.
+    eventFilter: config.showPtrLookups ? undefined : (row) => !(row.app !== null && hostnames.isOwnLookup(row.app.details.dns_queries)),
     services: new ServiceNames(readServices()),
   });
   // Handlers go in before the source opens: a signal sent as soon as capture starts must stop us cleanly.
@@ -130,6 +144,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 0;
   } finally {
+    hostnames.close();
     unbind();
     logger.flush();
   }

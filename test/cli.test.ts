@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { CORPUS } from './support/corpus.js';
+import { DnsServer } from './support/dns-server.js';
 import { CLI_PATH, readJsonl, runCli } from './support/cli.js';
 
 const pcap = (id: string): string => path.join(CORPUS, 'pcap', id);
@@ -27,7 +28,7 @@ test('--help lists every option and USAGE.md documents each of them', async () =
   const flags = [...r.stdout.matchAll(/--[a-z][a-z-]+/g)].map((m) => m[0]);
   const usage = fs.readFileSync(new URL('../USAGE.md', import.meta.url), 'utf8');
   for (const flag of ['--interface', '--bpf-filter', '--read', '--no-tui', '--json-log', '--refresh-interval', '--no-localhost',
-    '--show-localhost', '--no-dpi', '--resolve-dns', '--show-ptr-lookups', '--log-level', '--no-sandbox', '--sandbox-strict',
+    '--show-localhost', '--no-dpi', '--resolve-dns', '--dns-server', '--show-ptr-lookups', '--log-level', '--no-sandbox', '--sandbox-strict',
     '--buffer-size', '--max-connections', '--help', '--version']) {
     assert.ok(flags.includes(flag), `${flag} in --help`);
     assert.ok(usage.includes(flag), `${flag} in USAGE.md`);
@@ -193,9 +194,19 @@ test('a capture that failed to open is never torn down by the garbage collector 
 });
 
 test('flags of features still to come are accepted (and --buffer-size is validated)', async () => {
-  const r = await runCli(['--read', pcap('tcpdump__dns_udp.pcap'), '--no-tui', '--resolve-dns', '--show-ptr-lookups', '--no-sandbox',
-    '--buffer-size', '16', '--max-connections', '50', '-r', '500', '--json-log', '/dev/null']);
-  assert.equal(r.code, 0, r.stderr);
+  // Reverse lookups go to a DNS server of this test's own (never the system resolver), which answers nothing.
+  const dns = await DnsServer.start({ silent: true });
+  try {
+    const r = await runCli(['--read', pcap('tcpdump__dns_udp.pcap'), '--no-tui', '--resolve-dns', '--dns-server', dns.server,
+      '--show-ptr-lookups', '--no-sandbox', '--buffer-size', '16', '--max-connections', '50', '-r', '500', '--json-log', '/dev/null']);
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    await dns.close();
+  }
+  const lone = await runCli(['--no-tui', '--dns-server', '127.0.0.1']);
+  assert.equal(lone.code, 2);
+  assertOneLineError(lone.stderr);
+  assert.match(lone.stderr, /--dns-server only applies with --resolve-dns/);
   for (const bad of [['--buffer-size', '0'], ['--buffer-size', 'big'], ['--buffer-size', '5000']]) {
     const b = await runCli([...bad, '--no-tui']);
     assert.equal(b.code, 2, `${bad.join(' ')}: ${b.stderr}`);

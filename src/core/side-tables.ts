@@ -1,5 +1,6 @@
 // SideTables: what slow work (process attribution, name lookups) learned, kept apart from tracking's connections.
 
+import type { FlowInspection } from './dpi-port.js';
 import { ServiceNames } from './service-names.js';
 
 /** The process that owns a connection's local socket, and where it runs. */
@@ -16,6 +17,8 @@ export interface ProcessOwner {
 /** What enrichment needs to know of a tracked connection (tracking's Connection has all of it). */
 export interface ConnectionKey {
   readonly id: number;
+  /** What DPI found so far (passive DNS reads the answers of DNS flows). */
+  readonly dpi: FlowInspection | null;
   /** IP protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6). */
   readonly protocol: number;
   readonly family: 4 | 6;

@@ -43,6 +43,8 @@ export interface Enricher {
    * connection is gone. Results still land through apply().
    */
   noticeNew?(connections: readonly ConnectionKey[]): void;
+  /** Each connection created since the last tick, before apply() (e.g. to want its remote address's name). */
+  created?(c: ConnectionKey): void;
   /** Interface counters, for enrichers that keep them. */
   interfaces?(): readonly InterfaceRow[];
 }
@@ -211,6 +213,10 @@ export class Session {
     const monitor = this.monitor;
     const now = monitor.advance(nowMicros);
     monitor.table.tick(now);
+    for (const e of this.enrichers) {
+      const created = e.created;
+      if (created !== undefined) monitor.table.peekCreated((c) => created.call(e, c));
+    }
     for (const e of this.enrichers) if (e.apply(now, this.side, monitor.table.list)) this.changedByEnrichers = true;
     this.emitEvents();
     if (this.readers.length > 0) {

@@ -182,6 +182,12 @@ export class ConnectionTable {
     }
   }
 
+  /** Connections created since the last drain, oldest first, without draining them. */
+  peekCreated(visit: (c: Connection) => void): void {
+    const q = this.created;
+    for (let i = 0; i < q.length; i++) visit(q[i]!);
+  }
+
   /** Connections created since the last call, oldest first (they may have left again since). */
   drainCreated(visit: (c: Connection) => void): void {
     const q = this.created;
