@@ -19,6 +19,8 @@ import { readServices } from './host/services-file.js';
 import { readInterfaceCounters } from './host/interface-stats.js';
 import { Hostnames } from './enrich/hostnames.js';
 import { InterfaceMonitor } from './enrich/interface-monitor.js';
+import { ProcessAttribution } from './enrich/process-attribution.js';
+import { linuxProcessHost } from './host/process-host.js';
 import { PassiveDns } from './enrich/passive-dns.js';
 import { ReverseDns } from './enrich/reverse-dns.js';
 import { ServiceNames } from './core/service-names.js';
@@ -111,7 +113,11 @@ export async function main(argv: string[]): Promise<number> {
     config.resolveDns ? new ReverseDns({ server: config.dnsServer }) : null);
   const enrichers: Enricher[] = [hostnames];
   if (local !== null) enrichers.push(addressRefresher(local));
-  if (capture !== null) enrichers.push(new InterfaceMonitor(() => readInterfaceCounters(), capture.device));
+  if (capture !== null) {
+    enrichers.push(new InterfaceMonitor(() => readInterfaceCounters(), capture.device));
+    // Process attribution needs the host's /proc: live capture only (a replay's sockets are long gone).
+    if (process.platform === 'linux') enrichers.push(new ProcessAttribution(linuxProcessHost()));
+  }
   const session = new Session(source, () => eventSinks(config, logger), {
     maxConnections: config.maxConnections,
     showLocalhost: config.showLocalhost,

@@ -20,7 +20,10 @@ interface Watched {
 export class Hostnames {
   private readonly passive: PassiveDns;
   private readonly reverse: ReverseDns | null;
-  private readonly watched = new Map<number, Watched>();
+  /** DNS flows watched for answers, oldest first. */
+  private watched: Watched[] = [];
+  /** Remote addresses of the connections created since the last tick (rows' address form). */
+  private fresh: string[] = [];
   private nowMicros = 0;
 
   constructor(passive: PassiveDns, reverse: ReverseDns | null) {
@@ -30,32 +33,46 @@ export class Hostnames {
 
   created(c: ConnectionKey): void {
     if (DNS_PORTS.has(c.remotePort) || DNS_PORTS.has(c.localPort)) {
-      if (this.watched.size >= MAX_WATCHED) {
-        const oldest = this.watched.keys().next().value;
-        if (oldest !== undefined) this.watched.delete(oldest);
-      }
-      this.watched.set(c.id, { c, sinceMicros: this.nowMicros, answersSeen: 0 });
+      this.watched.push({ c, sinceMicros: this.nowMicros, answersSeen: 0 });
     }
-    this.passive.want(c.remoteAddr);
-    // Ask the resolver only for what the wire has not told us already.
-    if (this.reverse !== null && this.passive.nameOf(c.remoteAddr, this.nowMicros) === undefined) this.reverse.want(c.remoteAddr);
+    this.fresh.push(c.remoteAddr);
   }
 
   apply(nowMicros: number, side: SideTables): boolean {
     this.nowMicros = nowMicros;
-    for (const [id, w] of this.watched) {
+    // One pass, no allocation: learn from new answers and keep only the flows still worth watching.
+    const watched = this.watched;
+    let kept = 0;
+    for (let i = 0; i < watched.length; i++) {
+      const w = watched[i]!;
       const details = w.c.dpi?.app?.details;
       const answers = details?.dns_answers;
       if (details !== undefined && answers !== undefined && answers.length !== w.answersSeen) {
         w.answersSeen = answers.length;
         this.passive.learnDetails(details, nowMicros);
       }
-      if (nowMicros - w.sinceMicros > WATCH_MICROS) this.watched.delete(id);
+      if (nowMicros - w.sinceMicros <= WATCH_MICROS) watched[kept++] = w;
     }
-    // Reverse first, passive last: a name seen on the wire is what the user's own software asked for.
-    const fromReverse = this.reverse?.apply(nowMicros, side) ?? false;
-    const fromWire = this.passive.apply(nowMicros, side);
-    return fromReverse || fromWire;
+    watched.length = kept;
+    if (kept > MAX_WATCHED) watched.splice(0, kept - MAX_WATCHED);
+    // New connections: a name seen on the wire is what the user's own software asked for, so it comes
+    // first; the resolver is asked only for what the wire has not told us.
+    let changed = false;
+    const fresh = this.fresh;
+    this.fresh = [];
+    for (const address of fresh) {
+      const name = this.passive.nameOfCanonical(address, nowMicros);
+      if (name !== undefined) {
+        if (side.hostnames.get(address) !== name) {
+          side.setHostname(address, name);
+          changed = true;
+        }
+      } else if (this.reverse !== null) {
+        this.reverse.want(address);
+      }
+    }
+    if (this.reverse !== null && this.reverse.apply(nowMicros, side)) changed = true;
+    return changed;
   }
 
   /**
