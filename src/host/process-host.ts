@@ -2,21 +2,11 @@
 
 import * as fs from 'node:fs';
 import { containerName, defaultContainerStateRoots, parseCgroup, type CgroupInfo } from './cgroup.js';
-import { readSocketTables, type SocketEntry } from './proc-net.js';
+import { readSocketTables } from './proc-net.js';
 import { ProcPids, processName } from './proc-pids.js';
 
-/** The shape enrich/process-attribution.ts asks for (kept structural: host does not import enrich). */
-export interface LinuxProcessHost {
-  sockets(): SocketEntry[];
-  readonly owners: ProcPids;
-  scanAll(): void;
-  scanNewFirst(wanted: ReadonlySet<number>): void;
-  processName(pid: number): string | null;
-  cgroup(pid: number): CgroupInfo | undefined;
-  containerName(info: CgroupInfo): string | undefined;
-}
-
-export function linuxProcessHost(root = '/proc'): LinuxProcessHost {
+/** What enrich/process-attribution.ts asks of the host (its ProcessHost, matched structurally: host does not import enrich). */
+export function linuxProcessHost(root = '/proc') {
   const pids = new ProcPids(root);
   const roots = defaultContainerStateRoots();
   const names = new Map<string, string | undefined>();
@@ -24,16 +14,16 @@ export function linuxProcessHost(root = '/proc'): LinuxProcessHost {
     sockets: () => readSocketTables(root),
     owners: pids,
     scanAll: () => { pids.scanAll(); },
-    scanNewFirst: (wanted) => { pids.scanNewFirst(wanted); },
-    processName: (pid) => processName(root, pid),
-    cgroup: (pid) => {
+    scanNewFirst: (wanted: ReadonlySet<number>) => { pids.scanNewFirst(wanted); },
+    processName: (pid: number) => processName(root, pid),
+    cgroup: (pid: number): CgroupInfo | undefined => {
       try {
         return parseCgroup(fs.readFileSync(`${root}/${pid}/cgroup`, 'utf8'));
       } catch {
         return undefined; // the process is gone, or cgroups are not mounted
       }
     },
-    containerName: (info) => {
+    containerName: (info: CgroupInfo): string | undefined => {
       if (info.containerRuntime === undefined || info.containerId === undefined) return undefined;
       // A container keeps its name for life: one read of the runtime's state files per container.
       const key = `${info.containerRuntime}/${info.containerId}`;
