@@ -207,6 +207,11 @@ test('flags of features still to come are accepted (and --buffer-size is validat
   assert.equal(lone.code, 2);
   assertOneLineError(lone.stderr);
   assert.match(lone.stderr, /--dns-server only applies with --resolve-dns/);
+  for (const bad of ['not an address', '127.0.0.1:99999', '[::1']) {
+    const b = await runCli(['--no-tui', '--resolve-dns', '--dns-server', bad]);
+    assert.equal(b.code, 2, `${bad}: ${b.stderr}`);
+    assertOneLineError(b.stderr);
+  }
   for (const bad of [['--buffer-size', '0'], ['--buffer-size', 'big'], ['--buffer-size', '5000']]) {
     const b = await runCli([...bad, '--no-tui']);
     assert.equal(b.code, 2, `${bad.join(' ')}: ${b.stderr}`);

@@ -21,14 +21,23 @@ const SERVICES = new Map<number, string>([
  * the port, else the built-in table above (hosts and containers without /etc/services).
  */
 export class ServiceNames {
-  private readonly host: ReadonlyMap<string, string> | null;
+  /** Per transport, by port number: rows look names up for every connection, so no key text is built. */
+  private readonly tcp = new Map<number, string>();
+  private readonly udp = new Map<number, string>();
 
   constructor(host: ReadonlyMap<string, string> | null = null) {
-    this.host = host;
+    for (const [port, name] of SERVICES) {
+      this.tcp.set(port, name);
+      this.udp.set(port, name);
+    }
+    for (const [key, name] of host ?? []) {
+      const [port, transport] = key.split('/');
+      (transport === 'tcp' ? this.tcp : this.udp).set(Number(port), name);
+    }
   }
 
   name(port: number, transport: 'tcp' | 'udp'): string | undefined {
-    return this.host?.get(`${port}/${transport}`) ?? SERVICES.get(port);
+    return (transport === 'tcp' ? this.tcp : this.udp).get(port);
   }
 
   /** The service a connection uses: the remote port's name, else the local port's. */

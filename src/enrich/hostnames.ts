@@ -15,6 +15,8 @@ interface Watched {
   c: ConnectionKey;
   sinceMicros: number;
   answersSeen: number;
+  /** mDNS and LLMNR flows keep answering (one flow, many names); a plain DNS flow is done once answered. */
+  multicast: boolean;
 }
 
 export class Hostnames {
@@ -33,7 +35,7 @@ export class Hostnames {
 
   created(c: ConnectionKey): void {
     if (DNS_PORTS.has(c.remotePort) || DNS_PORTS.has(c.localPort)) {
-      this.watched.push({ c, sinceMicros: this.nowMicros, answersSeen: 0 });
+      this.watched.push({ c, sinceMicros: this.nowMicros, answersSeen: 0, multicast: c.remotePort !== 53 && c.localPort !== 53 });
     }
     this.fresh.push(c.remoteAddr);
   }
@@ -47,11 +49,13 @@ export class Hostnames {
       const w = watched[i]!;
       const details = w.c.dpi?.app?.details;
       const answers = details?.dns_answers;
+      let answered = false;
       if (details !== undefined && answers !== undefined && answers.length !== w.answersSeen) {
         w.answersSeen = answers.length;
         this.passive.learnDetails(details, nowMicros);
+        answered = true;
       }
-      if (nowMicros - w.sinceMicros <= WATCH_MICROS) watched[kept++] = w;
+      if ((!answered || w.multicast) && nowMicros - w.sinceMicros <= WATCH_MICROS) watched[kept++] = w;
     }
     watched.length = kept;
     if (kept > MAX_WATCHED) watched.splice(0, kept - MAX_WATCHED);

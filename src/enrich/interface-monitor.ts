@@ -14,18 +14,33 @@ export class InterfaceMonitor {
   private lastMicros = -Infinity;
   private cached: readonly InterfaceRow[] = [];
 
-  /** `read` returns every interface's counters (host/interface-stats readInterfaceCounters, or a fake). */
-  constructor(read: () => ReadonlyMap<string, InterfaceCounters>, captured: string | null) {
+  private readonly defer: (work: () => void) => void;
+  private fresh = false;
+
+  /**
+   * `read` returns every interface's counters (host/interface-stats readInterfaceCounters, or a fake).
+   * `defer` runs the reading outside the tick (default: the next turn of the event loop); the rows it
+   * makes are shown from the following tick on.
+   */
+  constructor(read: () => ReadonlyMap<string, InterfaceCounters>, captured: string | null,
+    defer: (work: () => void) => void = setImmediate) {
     this.read = read;
     this.captured = captured;
+    this.defer = defer;
   }
 
   apply(nowMicros: number, _side: SideTables): boolean {
-    if (nowMicros - this.lastMicros < INTERFACE_SAMPLE_MICROS) return false;
-    this.lastMicros = nowMicros;
-    this.stats.update(this.read(), nowMicros);
-    this.cached = this.stats.rows(this.captured);
-    return true;
+    const changed = this.fresh;
+    this.fresh = false;
+    if (nowMicros - this.lastMicros >= INTERFACE_SAMPLE_MICROS) {
+      this.lastMicros = nowMicros;
+      this.defer(() => {
+        this.stats.update(this.read(), nowMicros);
+        this.cached = this.stats.rows(this.captured);
+        this.fresh = true;
+      });
+    }
+    return changed;
   }
 
   interfaces(): readonly InterfaceRow[] {

@@ -1,8 +1,7 @@
-// PassiveDns: names from DNS answers as the DNS classifier lists them, freshness by packet time, bounds, apply().
+// PassiveDns: names from DNS answers as the DNS classifier lists them, freshness by packet time, bounds.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SideTables } from '../core/side-tables.js';
 import { PassiveDns } from './passive-dns.js';
 
 const HOUR = 3600 * 1_000_000;
@@ -65,52 +64,24 @@ test('freshness: an entry older than the TTL at nowMicros is not used; the lates
   assert.equal(p.nameOf('192.0.2.4', 6), 'b.example');
 });
 
-test('bounded: the least recently used addresses go first', () => {
-  const p = new PassiveDns({ maxEntries: 3 });
+test('bounded: the addresses learned longest ago go first (reading does not keep one alive)', () => {
+  const p = new PassiveDns({ maxEntries: 4 });
   p.learn('n.example', ['192.0.2.1', '192.0.2.2', '192.0.2.3'], 0);
-  assert.equal(p.nameOf('192.0.2.1', 0), 'n.example'); // read: now the youngest
+  assert.equal(p.nameOf('192.0.2.1', 0), 'n.example');
+  p.learn('n.example', ['192.0.2.2'], 0); // learned again: now the youngest
   p.learn('m.example', ['192.0.2.4'], 0);
   assert.equal(p.size, 3);
-  assert.equal(p.nameOf('192.0.2.2', 0), undefined);
-  assert.equal(p.nameOf('192.0.2.1', 0), 'n.example');
+  assert.equal(p.nameOf('192.0.2.1', 0), undefined, 'read, but learned first: evicted');
+  assert.equal(p.nameOf('192.0.2.2', 0), 'n.example');
+  assert.equal(p.nameOf('192.0.2.3', 0), 'n.example');
   assert.equal(p.nameOf('192.0.2.4', 0), 'm.example');
 });
 
-test('apply() sets hostnames only for wanted addresses, whether learned before or after the want', () => {
+test('learnDetails reads the classifier\'s address text: canonical IPv6 as is, mapped IPv4 as dotted IPv4', () => {
   const p = new PassiveDns();
-  const side = new SideTables();
-  p.learn('before.example', ['192.0.2.10', '192.0.2.11'], 0);
-  assert.equal(p.apply(1, side), false);
-  p.want('192.0.2.10');
-  p.want('192.0.2.12');
-  assert.equal(p.apply(2, side), true);
-  assert.deepEqual([...side.hostnames], [['192.0.2.10', 'before.example']]);
-  assert.equal(p.apply(3, side), false);
-  p.learn('after.example', ['192.0.2.12', '192.0.2.13'], 4);
-  assert.equal(p.apply(5, side), true);
-  assert.equal(side.hostnames.get('192.0.2.12'), 'after.example');
-  assert.equal(side.hostnames.has('192.0.2.11'), false);
-  assert.equal(side.hostnames.has('192.0.2.13'), false);
-  // A new answer for a wanted address updates it; the same answer again changes nothing.
-  p.learn('renamed.example', ['192.0.2.10'], 6);
-  p.learn('after.example', ['192.0.2.12'], 6);
-  const version = side.version;
-  assert.equal(p.apply(7, side), true);
-  assert.equal(side.hostnames.get('192.0.2.10'), 'renamed.example');
-  assert.equal(side.version, version + 1);
-});
-
-test('apply() uses nowMicros for freshness; wants are bounded, oldest dropped', () => {
-  const p = new PassiveDns({ ttlMicros: 100, maxWanted: 2 });
-  const side = new SideTables();
-  p.learn('stale.example', ['192.0.2.20'], 0);
-  p.want('192.0.2.20');
-  assert.equal(p.apply(101, side), false);
-  assert.equal(side.hostnames.size, 0);
-  p.want('192.0.2.21');
-  p.want('192.0.2.22');
-  p.want('192.0.2.23'); // 192.0.2.21 gives way
-  p.learn('x.example', ['192.0.2.21', '192.0.2.22', '192.0.2.23'], 200);
-  assert.equal(p.apply(201, side), true);
-  assert.deepEqual([...side.hostnames.keys()].sort(), ['192.0.2.22', '192.0.2.23']);
+  p.learnDetails({ dns_queries: ['dual.example'], dns_answers: ['2001:db8::7', '::ffff:192.0.2.9', 'cdn.example.net', '192.0.2.10'] }, 0);
+  assert.equal(p.nameOf('2001:db8::7', 0), 'dual.example');
+  assert.equal(p.nameOf('192.0.2.9', 0), 'dual.example');
+  assert.equal(p.nameOf('192.0.2.10', 0), 'dual.example');
+  assert.equal(p.size, 3, 'the CNAME target is no key');
 });

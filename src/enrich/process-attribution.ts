@@ -35,9 +35,15 @@ export class ProcessAttribution {
   private readonly names = new Map<number, ProcessOwner>();
   private lastFullMicros = -Infinity;
   private nowMicros = 0;
+  private readonly defer: (work: () => void) => void;
 
-  constructor(host: ProcessHost) {
+  /**
+   * `defer` runs the periodic full refresh outside the tick (default: on the next turn of the event loop),
+   * so a tick never waits for a scan of /proc; its results land on the following tick.
+   */
+  constructor(host: ProcessHost, defer: (work: () => void) => void = setImmediate) {
     this.host = host;
+    this.defer = defer;
   }
 
   /** Live: new connections just appeared; look them up while their sockets still exist. */
@@ -49,8 +55,10 @@ export class ProcessAttribution {
     this.nowMicros = nowMicros;
     if (nowMicros - this.lastFullMicros >= FULL_REFRESH_MICROS) {
       this.lastFullMicros = nowMicros;
-      this.names.clear(); // pids are reused: names are trusted for one refresh period
-      this.lookUp(connections, true);
+      this.defer(() => {
+        this.names.clear(); // pids are reused: names are trusted for one refresh period
+        this.lookUp(connections, true);
+      });
     }
     let changed = false;
     for (const [id, owner] of this.found) if (side.setProcess(id, owner)) changed = true;

@@ -6,21 +6,11 @@ import type { InterfaceRow } from '../core/snapshot.js';
 /** IFF_UP in include/uapi/linux/if.h: the administrative "up", which `ip link` shows as UP. */
 const IFF_UP = 0x1;
 
-/** One reading of one interface's counters; numbers are 0 where the kernel gave nothing readable. */
-export interface InterfaceCounters {
-  readonly rxBytes: number;
-  readonly txBytes: number;
-  readonly rxPackets: number;
-  readonly txPackets: number;
-  readonly rxErrors: number;
-  readonly txErrors: number;
-  readonly rxDropped: number;
-  readonly txDropped: number;
-  readonly collisions: number;
-  /** RFC 2863 operational state as sysfs spells it: 'up', 'down', 'unknown', 'dormant', … ('unknown' when unreadable). */
-  readonly operState: string;
-  readonly up: boolean;
-}
+/**
+ * One reading of one interface's counters (the snapshot row's fields that the kernel gives; numbers are
+ * 0 where it gave nothing readable, operState 'unknown').
+ */
+export type InterfaceCounters = Omit<InterfaceRow, 'name' | 'captured' | 'rxRateBps' | 'txRateBps'>;
 
 /** The files read per interface, relative to /sys/class/net/<name>/. */
 export const INTERFACE_FILES = [
