@@ -126,6 +126,11 @@ export class CaptureFileReader {
     return this.frames;
   }
 
+  /** File offset of the next record (how far a replay has come, against the file's size). */
+  get bytesConsumed(): number {
+    return this.base + this.pos;
+  }
+
   /** Delivers up to maxFrames frames to sink, returns how many were delivered (0 = end of file). On a truncated or corrupt record it first delivers every valid frame before it, then throws RustnetError FILE_TRUNCATED or FILE_CORRUPT (message says the byte offset and what is wrong). */
   read(sink: FrameSink, maxFrames: number): number {
     if (this.failed !== null) throw this.failed;

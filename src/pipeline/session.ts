@@ -67,6 +67,11 @@ export interface SessionOptions extends Omit<TableOptions, 'sampleRates'> {
   historyLimit?: number;
   /** Port names (default: the built-in table). */
   services?: ServiceNames;
+  /**
+   * When the input ends, keep everything as it is (a screen shows the final state) until stop(); the
+   * connections still open are then closed as at the end of the file.
+   */
+  holdAtEnd?: boolean;
 }
 
 /** How a session ended. */
@@ -97,6 +102,8 @@ export class Session {
   private readonly stopped = new Promise<void>((resolve) => { this.wake = resolve; });
   private finishing: Promise<void> | null = null;
   private ended = false;
+  /** The input ran out (a stop after that still closes connections as 'end_of_file'). */
+  private inputEnded = false;
   // Snapshot bookkeeping.
   private readonly history: ConnectionRow[] = [];
   private generation = 0;
@@ -168,6 +175,12 @@ export class Session {
     };
     try {
       if (this.stopReason === null) await Promise.race([source.run(this.monitor.handleFrame, pace), this.stopped]);
+      if (this.stopReason === null && this.failure === null && this.opts.holdAtEnd === true) {
+        this.inputEnded = true;
+        // Packet time drove the ticks: the frames after the last one are shown now, then held.
+        if (packetClock) this.tick(this.monitor.nowMicros);
+        await this.stopped;
+      }
     } catch (err) {
       this.failure ??= asRustnetError(err);
     } finally {
@@ -179,7 +192,7 @@ export class Session {
 
   /** Ends the run in order (signals, a quit key). Idempotent; the first reason stays. */
   stop(): void {
-    this.stopReason ??= 'shutdown';
+    this.stopReason ??= this.inputEnded ? 'end_of_file' : 'shutdown';
     this.source.stop();
     this.wake?.();
   }
