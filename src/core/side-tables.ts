@@ -40,6 +40,8 @@ export class SideTables {
   readonly hostnames = new Map<string, string>();
   /** Bumped on every change, so snapshot readers can tell nothing changed. */
   version = 0;
+  /** Bumped when a hostname is set (rows of any connection to that address may change). */
+  hostnamesVersion = 0;
 
   constructor(services: ServiceNames = new ServiceNames()) {
     this.services = services;
@@ -57,6 +59,7 @@ export class SideTables {
     if (this.hostnames.get(address) === name) return;
     this.hostnames.set(address, name);
     this.version++;
+    this.hostnamesVersion++;
   }
 
   /** A connection has left and its last row was built: its per-connection entries go. */

@@ -110,6 +110,9 @@ export class Session {
   private lastSnapshot: Snapshot | null = null;
   private lastSignature = '';
   private changedByEnrichers = false;
+  /** Side table versions the connections' cached rows were built with. */
+  private rowsSideVersion = -1;
+  private rowsHostnamesVersion = -1;
 
   constructor(source: PacketSource, openSinks: () => EventSink[], opts: SessionOptions) {
     this.source = source;
@@ -255,8 +258,35 @@ export class Session {
     }
     this.changedByEnrichers = false;
     this.lastSignature = signature;
-    const rows: ConnectionRow[] = new Array<ConnectionRow>(table.list.length);
-    for (let i = 0; i < table.list.length; i++) rows[i] = connectionRow(table.list[i]!, now, this.side, true);
+    const list = table.list;
+    const rows: ConnectionRow[] = new Array<ConnectionRow>(list.length);
+    const side = this.side;
+    // A row is rebuilt only when something it shows may have changed: most connections of a large table
+    // are idle between two ticks, and rebuilding 100,000 rows a second would be most of a screen's cost.
+    // The table marks slots whose packets, state, timeout or rates changed; side tables changed as a whole
+    // (a process found, a hostname learned) send every row through a closer look.
+    const sideChanged = side.version !== this.rowsSideVersion;
+    const hostnamesChanged = side.hostnamesVersion !== this.rowsHostnamesVersion;
+    for (let i = 0; i < list.length; i++) {
+      const last = table.slotRow(i) as ConnectionRow | null;
+      if (!table.takeChanged(i) && last !== null) {
+        if (!sideChanged) {
+          rows[i] = last;
+          continue;
+        }
+        const c = list[i]!;
+        if (last.pid === side.processes.get(c.id)?.pid &&
+            (!hostnamesChanged || (last.remoteHostname === side.hostnames.get(c.remoteAddr) && last.localHostname === side.hostnames.get(c.localAddr)))) {
+          rows[i] = last;
+          continue;
+        }
+      }
+      const row = connectionRow(list[i]!, now, side, true);
+      table.setSlotRow(i, row);
+      rows[i] = row;
+    }
+    this.rowsSideVersion = side.version;
+    this.rowsHostnamesVersion = side.hostnamesVersion;
     const totals = table.totals;
     let interfaces: readonly InterfaceRow[] = [];
     for (const e of this.enrichers) if (e.interfaces !== undefined) interfaces = e.interfaces();

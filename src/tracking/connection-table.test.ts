@@ -621,6 +621,31 @@ test('rates follow the last ~3 s of traffic and fall to 0 within the window afte
   assert.equal(d.sendRateBps, 0);
 });
 
+test('idle connections take no rate samples, and traffic after a long pause is spread over the window as before', () => {
+  const net = new Net();
+  const t0 = net.t;
+  const frame = udpFrame(['10.0.0.1', 4000], ['10.0.0.2', 4001], 1000 - 14 - 28);
+  net.feedOk(frame);
+  const c = net.only();
+  for (let sec = 1; sec <= 5; sec++) net.table.tick(t0 + sec * S);
+  assert.equal(c.sendRateBps, 0, 'quiet again after the first frame');
+  const head = c.rateSampleHead;
+  for (let sec = 6; sec <= 12; sec++) net.table.tick(t0 + sec * S);
+  assert.equal(c.rateSampleHead, head, 'no samples while idle with zero rates');
+  // Three frames in the 13th second: with a sample every tick, the bytes of 10, 11 and 12 s were equal,
+  // so the rate is 3,000 bytes over the 3 s window.
+  for (let k = 0; k < 3; k++) {
+    net.t = t0 + 12 * S + 200_000 + k * 100_000;
+    net.feedOk(frame);
+  }
+  net.table.tick(t0 + 13 * S);
+  assert.equal(c.sendRateBps, 1000);
+  net.table.tick(t0 + 14 * S);
+  assert.equal(c.sendRateBps, 1000, 'the burst stays in the window');
+  for (let sec = 15; sec <= 17; sec++) net.table.tick(t0 + sec * S);
+  assert.equal(c.sendRateBps, 0);
+});
+
 // ---------------------------------------------------------------------------------------------
 // Connection cap, localhost, fragments, ICMP, ARP
 // ---------------------------------------------------------------------------------------------

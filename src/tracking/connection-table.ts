@@ -8,6 +8,7 @@ import { Connection, LastOp, TcpState } from './connection.js';
 import { warmUp } from './engine-warm-up.js';
 import { FlowTable, KEY_WORDS } from './flow-table.js';
 import { sampleRates } from './rate.js';
+import { UDP_ACTIVE_MICROS, UDP_STALE_FRACTION } from './state-name.js';
 import { TcpTotals, analyzeTcpSegment } from './tcp-analytics.js';
 import { advanceTcpState } from './tcp-state.js';
 import { ACTIVE_IDLE_MICROS, refreshAppTimeout, timeoutMicros } from './timeouts.js';
@@ -26,6 +27,11 @@ export interface TableOptions {
   /** Keep up/down rates current on each tick (a display needs them; a headless event log does not). */
   sampleRates?: boolean;
 }
+
+/** Slot flags: the connection's rates are not zero (they need a sample each tick). */
+const SLOT_HOT = 1;
+/** Slot flags: something a reader shows may have changed since it last took the slot's change mark. */
+const SLOT_CHANGED = 2;
 
 /** First fragments remembered so later fragments can be attributed to their flow. */
 const MAX_FRAGMENT_ENTRIES = 4096;
@@ -49,6 +55,12 @@ export class ConnectionTable {
    * packet (re-evaluate). The sweep scans this dense array and touches only connections that are due.
    */
   private deadlines = new Float64Array(1024);
+  /** Per list slot: SLOT_HOT while the connection's rates are not zero, SLOT_CHANGED (see takeChanged). */
+  private slotFlags = new Uint8Array(1024);
+  /** Per list slot: whatever a reader keeps for the connection (the pipeline: its last snapshot row). */
+  private readonly slotRows: unknown[] = [];
+  /** Time of the previous tick (rates of connections idle since then need no new sample); before any, a time before all. */
+  private lastTickMicros = -0.5;
   private readonly key = new Uint32Array(KEY_WORDS);
   private readonly fragments = new Map<string, Connection>();
   private readonly ctx: DpiContext = { transport: 0, fromClient: false, srcPort: 0, dstPort: 0, seq: 0, tsMicros: 0 };
@@ -161,9 +173,16 @@ export class ConnectionTable {
     const list = this.list;
     const deadlines = this.deadlines;
     const rates = this.opts.sampleRates !== false;
+    // A connection with no packet since the last tick and both rates at zero keeps them at zero without a
+    // sample (sampleRates bridges the gap when traffic resumes): a large idle table costs one comparison each.
+    const since = this.lastTickMicros;
+    this.lastTickMicros = nowMicros;
+    const flags = this.slotFlags;
     for (let i = list.length - 1; i >= 0; i--) {
       if (deadlines[i]! > nowMicros) {
-        if (rates) sampleRates(list[i]!, nowMicros);
+        // No packet since the connection was last looked at, and nothing it shows depends on time before
+        // its deadline: only rates still falling need a sample (and the connection object is not touched).
+        if (rates && (flags[i]! & SLOT_HOT) !== 0) this.sample(list[i]!, i, nowMicros, since);
         continue;
       }
       const c = list[i]!;
@@ -173,13 +192,45 @@ export class ConnectionTable {
         this.remove(c, nowMicros, c.tcpState === TcpState.CLOSED ? 'closed' : 'timeout');
         continue;
       }
-      // Timeouts only change when idleness crosses ACTIVE_IDLE_MICROS (or a packet arrives, which
-      // resets the deadline), so the earlier of the two moments is safe to sleep until.
-      let due = c.lastSeenMicros + timeout;
-      if (idle < ACTIVE_IDLE_MICROS) due = Math.min(due, c.lastSeenMicros + ACTIVE_IDLE_MICROS);
+      // Timeouts only change when idleness crosses ACTIVE_IDLE_MICROS, and a UDP state when it crosses
+      // UDP_ACTIVE_MICROS or the stale share of the timeout (or a packet arrives, which resets the
+      // deadline): the earliest of those moments is safe to sleep until.
+      const seen = c.lastSeenMicros;
+      let due = seen + timeout;
+      if (idle < ACTIVE_IDLE_MICROS) due = Math.min(due, seen + ACTIVE_IDLE_MICROS);
+      if (c.protocol === IpProto.UDP) {
+        if (idle < UDP_ACTIVE_MICROS) due = Math.min(due, seen + UDP_ACTIVE_MICROS);
+        else if (idle < UDP_STALE_FRACTION * timeout) due = Math.min(due, seen + UDP_STALE_FRACTION * timeout);
+      }
       deadlines[i] = due;
-      if (rates) sampleRates(c, nowMicros);
+      flags[i]! |= SLOT_CHANGED;
+      if (rates && (seen >= since || (flags[i]! & SLOT_HOT) !== 0)) this.sample(c, i, nowMicros, since);
     }
+  }
+
+  private sample(c: Connection, slot: number, nowMicros: number, previousTickMicros: number): void {
+    sampleRates(c, nowMicros, previousTickMicros);
+    this.slotFlags[slot] = c.sendRateBps !== 0 || c.receiveRateBps !== 0 ? SLOT_HOT | SLOT_CHANGED : SLOT_CHANGED;
+  }
+
+  /**
+   * Whether anything a reader shows of the connection in `slot` may have changed since the last call for
+   * that slot (packets, a new state or timeout, rates); clears the mark. With slotRow/setSlotRow, a reader
+   * rebuilds only the rows that changed.
+   */
+  takeChanged(slot: number): boolean {
+    const flags = this.slotFlags[slot]!;
+    this.slotFlags[slot] = flags & ~SLOT_CHANGED;
+    // A packet after the last sweep: the next sweep would mark it.
+    return (flags & SLOT_CHANGED) !== 0 || this.deadlines[slot] === 0;
+  }
+
+  slotRow(slot: number): unknown {
+    return this.slotRows[slot];
+  }
+
+  setSlotRow(slot: number, row: unknown): void {
+    this.slotRows[slot] = row;
   }
 
   /** Connections created since the last drain, oldest first, without draining them. */
@@ -232,8 +283,13 @@ export class ConnectionTable {
       const grown = new Float64Array(this.deadlines.length * 2);
       grown.set(this.deadlines);
       this.deadlines = grown;
+      const flags = new Uint8Array(grown.length);
+      flags.set(this.slotFlags);
+      this.slotFlags = flags;
     }
     this.deadlines[c.slot] = 0;
+    this.slotFlags[c.slot] = SLOT_CHANGED;
+    this.slotRows[c.slot] = null;
     this.created.push(c);
     this.totalCreated++;
     return c;
@@ -245,8 +301,11 @@ export class ConnectionTable {
     if (last !== c) {
       this.list[c.slot] = last;
       this.deadlines[c.slot] = this.deadlines[last.slot]!;
+      this.slotFlags[c.slot] = this.slotFlags[last.slot]!;
+      this.slotRows[c.slot] = this.slotRows[last.slot];
       last.slot = c.slot;
     }
+    this.slotRows.length = this.list.length;
     c.slot = -1;
     c.closedAtMicros = now;
     c.closeReason = reason;

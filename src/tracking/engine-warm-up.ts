@@ -62,10 +62,10 @@ const TOTALS_LATE_FIELDS: Partial<Record<keyof TcpTotals, number>> = {
 };
 
 /**
- * ConnectionTable fields first changed after start-up: the deadline array (replaced when the table outgrows
- * it) and the counters of connections removed and evicted. Each gets a second store and its value back.
+ * ConnectionTable fields first changed after start-up: the per-slot arrays (replaced when the table outgrows
+ * them) and the counters of connections removed and evicted. Each gets a second store and its value back.
  */
-const TABLE_LATE_FIELDS = ['deadlines', 'totalRemoved', 'evicted'] as const;
+const TABLE_LATE_FIELDS = ['deadlines', 'slotFlags', 'totalRemoved', 'evicted', 'lastTickMicros'] as const;
 
 let processDone = false;
 
@@ -74,7 +74,8 @@ export function warmUp(table: ConnectionTable): void {
   const t = table as unknown as Record<string, unknown>;
   for (const name of TABLE_LATE_FIELDS) {
     const value = t[name];
-    t[name] = value instanceof Float64Array ? new Float64Array(value.length) : Number(value) + 1;
+    t[name] = value instanceof Float64Array ? new Float64Array(value.length)
+      : value instanceof Uint8Array ? new Uint8Array(value.length) : Number(value) + 1;
     t[name] = value;
   }
   if (processDone) return;

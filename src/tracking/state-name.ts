@@ -5,7 +5,9 @@ import { LastOp, TCP_STATE_NAMES, TcpState, type Connection } from './connection
 import { timeoutMicros } from './timeouts.js';
 
 /** UDP counts as active while its last packet is this recent. */
-const UDP_ACTIVE_MICROS = 10_000_000;
+export const UDP_ACTIVE_MICROS = 10_000_000;
+/** UDP is idle, not yet stale, until this share of its timeout has passed. */
+export const UDP_STALE_FRACTION = 0.75;
 
 export function stateName(c: Connection, nowMicros: number): string {
   const appState = c.dpi?.app?.state;
@@ -18,7 +20,7 @@ export function stateName(c: Connection, nowMicros: number): string {
       if (appState !== undefined) return appState;
       const idle = nowMicros - c.lastSeenMicros;
       if (idle < UDP_ACTIVE_MICROS) return 'UDP_ACTIVE';
-      return idle < 0.75 * timeoutMicros(c, nowMicros) ? 'UDP_IDLE' : 'UDP_STALE';
+      return idle < UDP_STALE_FRACTION * timeoutMicros(c, nowMicros) ? 'UDP_IDLE' : 'UDP_STALE';
     }
     case IpProto.ICMP:
     case IpProto.ICMPV6:
