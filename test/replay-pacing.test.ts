@@ -73,7 +73,7 @@ test('paced replay: stop() during a long wait ends the run within one short slee
   let src: ReplaySource | null = null;
   let delivered = 0;
   src = new ReplaySource(FILE, '', {
-    speed: 0.001, // a thousand times slower: the second frame is due far in the future
+    speed: 0.01, // a hundred times slower: the second frame is due seconds later
     wallMs: time.wallMs,
     sleep: (ms) => {
       if (time.slept.length === 3) src!.stop();
@@ -85,6 +85,27 @@ test('paced replay: stop() during a long wait ends the run within one short slee
   assert.equal(delivered, 1);
   assert.equal(time.slept.length, 4);
   assert.equal(src.progress().ended, false, 'stopped, not ended');
+  src.close();
+});
+
+test('paced replay: a quiet stretch longer than 5 s is cut to 5 s, and the capture clock jumps across it', async () => {
+  const expected = await fastFrames();
+  const time = fakeTime();
+  // A millionth of the speed turns every gap between frames into minutes or more.
+  const src = new ReplaySource(FILE, '', { speed: 0.000001, wallMs: time.wallMs, sleep: time.sleep });
+  src.open();
+  const seen: Seen[] = [];
+  await src.run((buf, off, len, _wire, _lt, ts) => seen.push({ ts, atMs: time.wallMs(), bytes: '' }), async () => {});
+  assert.deepEqual(seen.map((s) => s.ts), expected.map((s) => s.ts));
+  // At this speed a gap of more than 5 µs of capture time would take over 5 s.
+  const gaps = expected.slice(1).filter((f, i) => f.ts - expected[i]!.ts > 5).length;
+  assert.ok(gaps > 50);
+  for (let i = 1; i < seen.length; i++) {
+    const waited = seen[i]!.atMs - seen[i - 1]!.atMs;
+    assert.ok(waited <= 5000 + 0.001, `waited ${waited} ms between two frames`);
+  }
+  assert.equal(src.progress().gapsShortened, gaps, 'every gap over 5 s at this speed was shortened, and no other');
+  assert.equal(src.clock(), expected.at(-1)!.ts);
   src.close();
 });
 

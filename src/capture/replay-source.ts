@@ -13,6 +13,12 @@ const REPLAY_BATCH = 65536;
 const PACED_BATCH = 256;
 /** Paced replay: the longest single sleep, so stop() is honoured promptly during long gaps in a capture. */
 const MAX_SLEEP_MS = 100;
+/**
+ * Paced replay: the longest quiet stretch waited out in full (wall time). Captures can hold gaps of hours
+ * or years between frames; such a gap is shortened to this, and the capture's clock jumps across it (so
+ * connections still time out as they would have).
+ */
+const MAX_GAP_MS = 5000;
 
 export interface ReplayOptions {
   /**
@@ -35,6 +41,8 @@ export interface ReplayProgress {
   readonly firstMicros: number;
   readonly latestMicros: number;
   readonly ended: boolean;
+  /** Paced replays: quiet stretches longer than 5 s of wall time that were cut short. */
+  readonly gapsShortened: number;
 }
 
 export class ReplaySource implements PacketSource {
@@ -50,6 +58,7 @@ export class ReplaySource implements PacketSource {
   private stopped = false;
   private ended = false;
   private framesRead = 0;
+  private gapsShortened = 0;
   private bytesRead = 0;
   private firstMicros = NaN;
   private latestMicros = NaN;
@@ -120,6 +129,7 @@ export class ReplaySource implements PacketSource {
       firstMicros: this.firstMicros,
       latestMicros: this.latestMicros,
       ended: this.ended,
+      gapsShortened: this.gapsShortened,
     };
   }
 
@@ -146,7 +156,12 @@ export class ReplaySource implements PacketSource {
     while (!this.stopped) {
       const held = this.held;
       if (held !== null) {
-        const waitMs = (held.tsMicros - this.clock()) / 1000 / this.speed;
+        let waitMs = (held.tsMicros - this.clock()) / 1000 / this.speed;
+        if (waitMs > MAX_GAP_MS) {
+          this.startWallMs -= waitMs - MAX_GAP_MS;
+          waitMs = MAX_GAP_MS;
+          this.gapsShortened++;
+        }
         if (waitMs > 0) {
           await this.sleep(Math.min(waitMs, MAX_SLEEP_MS));
           continue;
