@@ -54,8 +54,8 @@ function buildCommand(): Command {
     .option('--dns-server <addr>', 'with --resolve-dns, ask this resolver (ADDR[:PORT], IPv6 as [ADDR]:PORT) instead of the system\'s')
     .option('--show-ptr-lookups', 'with --resolve-dns, also show the PTR lookups rustnet-ts itself sends (hidden by default)')
     .addOption(new Option('-l, --log-level <level>', 'write a diagnostic log to logs/rustnet_<time>.log at this level (off by default)').choices(LOG_LEVELS))
-    .option('--no-sandbox', 'do not reduce privileges after the capture opens (privilege reduction is not implemented yet)')
-    .option('--sandbox-strict', 'exit unless privileges can be fully reduced (privilege reduction is not implemented yet, so this exits)')
+    .option('--no-sandbox', 'started as root, keep root\'s full rights; by default the monitor drops to the sudo user (or nobody) with only cap_net_raw, cap_dac_read_search and cap_sys_ptrace (Linux, through setpriv)')
+    .option('--sandbox-strict', 'exit (status 1) when that drop cannot be applied (not root, no setpriv, another OS, the kernel refuses); without it a failed drop continues with full rights and says so')
     .option('--buffer-size <MB>', 'kernel capture buffer in MiB (holds bursts while we are busy)', integer('--buffer-size', 1, 4096), 64)
     .option('--max-connections <n>', 'most connections tracked at once; the stalest are evicted beyond it', integer('--max-connections', 1, 10_000_000), 100_000)
     .showSuggestionAfterError(true)
@@ -103,8 +103,8 @@ export function parseArgs(argv: string[], write: (s: string) => void = (s) => pr
   if (config.dnsServer !== undefined && !config.resolveDns) {
     throw new RustnetError('USAGE', '--dns-server only applies with --resolve-dns (see --help)');
   }
-  if (config.sandboxStrict) {
-    throw new RustnetError('USAGE', '--sandbox-strict: privilege reduction is not implemented in this version, so strict mode cannot be satisfied');
+  if (config.sandboxStrict && !config.sandbox) {
+    throw new RustnetError('USAGE', '--sandbox-strict and --no-sandbox contradict each other: choose one (see --help)');
   }
   return config;
 }

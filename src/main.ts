@@ -28,6 +28,7 @@ import { LocalAddresses } from './host/local-addresses.js';
 import { JsonEventLog } from './output/json-event-log.js';
 import { openLogger, type DiagnosticLog } from './output/logger.js';
 import { Session, bindProcessEvents, type Enricher } from './pipeline/session.js';
+import { reducePrivileges } from './privilege-drop.js';
 
 /** How often live capture re-reads the host's addresses. */
 const ADDRESS_REFRESH_MICROS = 5_000_000;
@@ -103,8 +104,12 @@ export async function main(argv: string[]): Promise<number> {
   if (config.read !== undefined && !fs.existsSync(config.read)) {
     throw new RustnetError('FILE_NOT_FOUND', `cannot read ${config.read}: no such file`);
   }
-  const { logger, file } = await openLogger(config.logLevel);
+  // Started as root, this process only runs the monitor as a reduced child and returns its exit status.
+  const privileges = await reducePrivileges(config, argv);
+  if (privileges.exitCode !== null) return privileges.exitCode;
+  const { logger, file } = await openLogger(config.logLevel, undefined, privileges.logStartedAt);
   if (file !== undefined) logger.info({ config }, 'rustnet-ts starting');
+  privileges.report(logger);
   const live = config.read === undefined;
   const capture = live ? await liveSource(config) : null;
   const source = capture?.source ?? new ReplaySource(config.read!, config.bpfFilter);

@@ -45,7 +45,7 @@ test('--version prints the package version', async () => {
 test('bad options and values: one line, exit 2', async () => {
   for (const args of [['--bogus'], ['-r', 'fast', '--no-tui'], ['-r', '10', '--no-tui'], ['--log-level', 'loud', '--no-tui'],
     ['--max-connections', '0', '--no-tui'], ['--read', '/nonexistent.pcap', '--no-tui'], ['--read', pcap('tcpdump__dns_udp.pcap'), '-i', 'lo', '--no-tui'],
-    ['--sandbox-strict', '--no-tui'], ['extra-argument', '--no-tui']]) {
+    ['--sandbox-strict', '--no-sandbox', '--no-tui'], ['extra-argument', '--no-tui']]) {
     const r = await runCli(args);
     assert.equal(r.code, 2, `exit 2 for ${args.join(' ')}: ${r.stderr}`);
     assertOneLineError(r.stderr);
