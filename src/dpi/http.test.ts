@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { MAX_WIRE_STRING, type AppInfo } from '../core/app-info.js';
 import { Score, Verdict, type DpiContext } from './classifier.js';
 import { httpClassifier } from './http.js';
-import { CONNECT_TUNNEL_CLIENT_HELLO, cut, feedSegments, hex, latin1, prng, randomBytes, tcpCtx, type Seg } from '../../test/support/dpi.js';
+import { DpiEngine } from './engine.js';
+import { defaultClassifiers } from './default-classifiers.js';
+import { CONNECT_TUNNEL_CLIENT_HELLO, concat, cut, feedSegments, hex, latin1, prng, randomBytes, tcpCtx, type Seg } from '../../test/support/dpi.js';
 
 function ctx(fromClient: boolean, seq: number, clientPort = 40000, serverPort = 80): DpiContext {
   return tcpCtx(fromClient, seq, clientPort, serverPort);
@@ -87,7 +89,8 @@ describe('httpClassifier.detect', () => {
       'GET / HTTP/2.0\r\n',
       'GET / FTP/1.1\r\n',
       'GET  / HTTP/1.1\r\n',
-      'GET /\x01 HTTP/1.1',
+      'GET /\x1b[2J HTTP/2.0\r\n', // control bytes do not excuse a wrong version
+      'GET \x00\x01\x02\xff\xfe\r\n', // binary after a method: no version before the line end
       'HTTP/1.1 20 OK\r\n',
       'HTTP/1.1 200OK\r\n',
       'HTTP/1.1 999 X\r\n',
@@ -386,5 +389,93 @@ describe('HTTP session with hostile input', () => {
       const host = app?.details.http_host;
       assert.ok(host === undefined || host.length <= MAX_WIRE_STRING, 'bounded host');
     }
+  });
+});
+
+describe('HTTP fields holding control bytes', () => {
+  // Real bytes on the wire: ESC (0x1b) starts a terminal sequence in the path, BEL (0x07) sits in the
+  // Host value. tshark shows such requests; we keep them raw and the UI escapes them at display.
+  const REQ = concat(
+    latin1('GET /a'), Uint8Array.of(0x1b), latin1('[2J/b HTTP/1.1\r\n'),
+    latin1('Host: hid'), Uint8Array.of(0x07), latin1('den.example\r\nAccept: */*\r\n\r\n'),
+  );
+  const PATH = '/a\x1b[2J/b';
+  const HOST = 'hid\x07den.example';
+
+  it('detects the request and keeps method, path and Host with their bytes', () => {
+    assert.ok(REQ.includes(0x1b) && REQ.includes(0x07));
+    assert.equal(httpClassifier.detect(REQ, 0, REQ.length, ctx(true, 1)), Score.CONTENT);
+    const { app, verdicts } = run([
+      { data: REQ, fromClient: true, seq: 1 },
+      { data: OK, fromClient: false, seq: 1 },
+    ]);
+    assert.equal(app?.protocol, 'HTTP');
+    assert.equal(app?.details.http_method, 'GET');
+    assert.equal(app?.details.http_path, PATH);
+    assert.equal(app?.details.http_host, HOST);
+    assert.equal(app?.domain, HOST);
+    assert.equal(app?.details.http_status, 200);
+    assert.deepEqual(verdicts, [Verdict.MORE, Verdict.DONE]);
+  });
+
+  it('is labelled HTTP by the default engine, ahead of every other classifier', () => {
+    const engine = new DpiEngine(defaultClassifiers());
+    const flow = engine.begin();
+    engine.inspect(flow, REQ, 0, REQ.length, ctx(true, 1, 40000, 8080));
+    engine.inspect(flow, OK, 0, OK.length, ctx(false, 1, 40000, 8080));
+    assert.equal(flow.app?.protocol, 'HTTP');
+    assert.equal(flow.app?.details.http_path, PATH);
+    assert.equal(flow.app?.domain, HOST);
+    assert.equal(engine.classifierErrors, 0);
+  });
+
+  it('keeps every C0 control byte and DEL inside the target (LF ends the line)', () => {
+    const ctl = [...Array(32).keys(), 0x7f].filter((b) => b !== 0x0a);
+    const req = concat(latin1('POST /'), Uint8Array.from(ctl), latin1(' HTTP/1.0\r\nHost: h\r\n\r\n'));
+    assert.equal(httpClassifier.detect(req, 0, req.length, ctx(true, 1)), Score.CONTENT);
+    const { app } = run([{ data: req, fromClient: true, seq: 1 }]);
+    assert.equal(app?.details.http_method, 'POST');
+    assert.equal(app?.details.http_path, '/' + String.fromCharCode(...ctl));
+    assert.equal(app?.details.http_host, 'h');
+  });
+
+  it('keeps them when the request line is split over segments', () => {
+    const at = REQ.indexOf(0x1b) + 1; // the first segment ends right after ESC, before the version
+    assert.equal(httpClassifier.detect(REQ, 0, at, ctx(true, 1)), Score.CONTENT);
+    const { app } = run([...cut(REQ, [at], 1), { data: OK, fromClient: false, seq: 1 }]);
+    assert.equal(app?.details.http_path, PATH);
+    assert.equal(app?.domain, HOST);
+  });
+
+  it('still bounds such fields to MAX_WIRE_STRING', () => {
+    const esc = '\x1b'.repeat(600);
+    const { app } = run([{ data: latin1(`GET /${esc} HTTP/1.1\r\nHost: ${esc}\r\n\r\n`), fromClient: true, seq: 1 }]);
+    assert.equal(app?.details.http_path, ('/' + esc).slice(0, MAX_WIRE_STRING));
+    assert.equal(app?.details.http_host, esc.slice(0, MAX_WIRE_STRING));
+  });
+
+  it('labels no binary garbage HTTP, even after a method and SP', () => {
+    const rnd = prng(0x1b07);
+    for (let i = 0; i < 500; i++) {
+      // A method then random bytes with a line end in them: the line cannot end in SP HTTP/1.x.
+      const body = concat(randomBytes(rnd, 40), randomBytes(rnd, 300));
+      const b = concat(latin1('GET /'), body, latin1('\n'), randomBytes(rnd, 100));
+      const { app, verdicts } = run([{ data: b, fromClient: true, seq: 1 }]);
+      assert.equal(app, null, `payload ${i}`);
+      assert.deepEqual(verdicts, [Verdict.REJECT], `payload ${i}`);
+      assert.equal(httpClassifier.detect(b, 0, b.length, ctx(true, 1)), Score.NO, `payload ${i}`);
+    }
+  });
+
+  it('lets the session reject a cut line that ends without a version once its end arrives', () => {
+    const first = concat(latin1('GET /'), Uint8Array.of(0x1b, 0x00, 0xff, 0x80, 0x01));
+    assert.equal(httpClassifier.detect(first, 0, first.length, ctx(true, 1)), Score.CONTENT);
+    const rest = concat(Uint8Array.of(0x02, 0x03, 0x20, 0x99), latin1('\r\n'));
+    const { app, verdicts } = run([
+      { data: first, fromClient: true, seq: 1 },
+      { data: rest, fromClient: true, seq: 1 + first.length },
+    ]);
+    assert.equal(app, null);
+    assert.deepEqual(verdicts, [Verdict.MORE, Verdict.REJECT]);
   });
 });

@@ -67,9 +67,13 @@ function statusCode(buf: Uint8Array, p: number, end: number): number {
 }
 
 /**
- * RFC 9112 §3: request-line = method SP request-target SP HTTP-version. When the line end is in
- * `buf` it must carry an HTTP/1.x version; a line cut by the segment end must at least look like
- * printable text so far.
+ * RFC 9112 §3: request-line = method SP request-target SP HTTP-version. The shape is what tells
+ * HTTP from other bytes: a known method and SP at the start, and, when the line end is in `buf`,
+ * SP HTTP/1.x just before it. The target between them may hold any byte but LF, control bytes
+ * included, as tshark reads it: rejecting those would let a client hide its request (method, Host,
+ * path) behind one ESC. They are escaped where they are shown, not here. A line cut by the segment
+ * end is taken on its method alone; the session checks the version once the line is complete and
+ * labels nothing before that.
  */
 function looksLikeRequest(buf: Uint8Array, off: number, len: number): boolean {
   const end = off + len;
@@ -79,12 +83,10 @@ function looksLikeRequest(buf: Uint8Array, off: number, len: number): boolean {
   let p = off + m + 1;
   if (p < limit && (buf[p] === SP || buf[p] === CR || buf[p] === LF)) return false;
   for (; p < limit; p++) {
-    const b = buf[p]!;
-    if (b === LF) {
+    if (buf[p] === LF) {
       const lineEnd = p > off && buf[p - 1] === CR ? p - 1 : p;
       return lineEnd - 9 > off + m && buf[lineEnd - 9] === SP && isHttp1Version(buf, lineEnd - 8, lineEnd);
     }
-    if (b !== CR && (b < 0x20 || b === 0x7f)) return false;
   }
   return true;
 }
