@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { SideTables, type ConnectionKey } from '../core/side-tables.js';
 import type { CgroupInfo } from '../host/cgroup.js';
 import type { SocketEntry } from '../host/proc-net.js';
-import { ProcessAttribution, type ProcessHost } from './process-attribution.js';
+import { ProcessAttribution, type AttributionTimers, type ProcessHost } from './process-attribution.js';
 
 const S = 1_000_000;
 
@@ -18,13 +18,35 @@ function conn(id: number, localPort: number): ConnectionKey {
   return { id, protocol: 6, family: 4, localAddr: '10.0.0.5', localPort, remoteAddr: '198.51.100.1', remotePort: 443, dpi: null };
 }
 
+/** A clock that moves only when told (and while the fake host reads its tables), and timers run by hand. */
+class FakeTimers implements AttributionTimers {
+  ms = 0;
+  pending: { at: number; work: () => void }[] = [];
+  now(): number { return this.ms; }
+  after(ms: number, work: () => void): void { this.pending.push({ at: this.ms + ms, work }); }
+  /** Advance to `ms`, running the timers due by then. */
+  advance(ms: number): void {
+    this.ms = ms;
+    const due = this.pending.filter((t) => t.at <= ms);
+    this.pending = this.pending.filter((t) => t.at > ms);
+    for (const t of due) t.work();
+  }
+}
+
 /** Sockets and their owners as the kernel would show them; scans copy `truth` into what the matcher sees. */
 class FakeHost implements ProcessHost {
   sockets_: SocketEntry[] = [];
   truth = new Map<number, number>();
   readonly owners = { inodePids: new Map<number, number>() };
   calls: string[] = [];
-  sockets(): SocketEntry[] { this.calls.push('sockets'); return this.sockets_; }
+  /** Reading the tables takes this long on the fake clock. */
+  readMs = 0;
+  timers: FakeTimers | null = null;
+  sockets(): SocketEntry[] {
+    this.calls.push('sockets');
+    if (this.timers !== null) this.timers.ms += this.readMs;
+    return this.sockets_;
+  }
   scanAll(): void { this.calls.push('scanAll'); for (const [i, p] of this.truth) this.owners.inodePids.set(i, p); }
   scanNewFirst(wanted: ReadonlySet<number>): void {
     this.calls.push(`scan ${[...wanted].join(',')}`);
@@ -40,7 +62,7 @@ test('a new connection is looked up at once, for its own inode; the owner lands 
   host.sockets_ = [socket(40_001, 443, 501), socket(40_002, 443, 502)];
   host.truth = new Map([[501, 42], [502, 43]]);
   const deferred: (() => void)[] = [];
-  const pa = new ProcessAttribution(host, (w) => deferred.push(w));
+  const pa = new ProcessAttribution(host, (w) => deferred.push(w), new FakeTimers());
   const side = new SideTables();
   const c1 = conn(1, 40_001);
   // The session hands over its live connection list: later lookups see connections added since.
@@ -89,4 +111,128 @@ test('a connection still without an owner after 10 s is given up on', () => {
   host.calls = [];
   pa.apply(12 * S, side, [c]);
   assert.deepEqual(host.calls, [], 'not even the socket tables are read for it');
+});
+
+test('the full refresh reads no pid when no socket here serves any connection still wanted', () => {
+  const host = new FakeHost();
+  host.sockets_ = [socket(40_006, 443, 701)];
+  host.truth = new Map([[701, 44]]);
+  const deferred: (() => void)[] = [];
+  const pa = new ProcessAttribution(host, (w) => deferred.push(w));
+  const side = new SideTables();
+  // Port 40 007 has no socket in the tables (another network namespace, forwarded, already closed).
+  const elsewhere = conn(7, 40_007);
+  const list = [elsewhere];
+  pa.apply(1 * S, side, list);
+  deferred.shift()!();
+  assert.deepEqual(host.calls, ['sockets'], 'the tables are read, the pids are not');
+  assert.equal(side.processes.size, 0);
+  // As soon as one wanted connection has a socket, the refresh scans again, and finds its owner.
+  list.push(conn(6, 40_006));
+  host.calls = [];
+  pa.apply(3 * S, side, list);
+  deferred.shift()!();
+  assert.deepEqual(host.calls, ['sockets', 'scanAll']);
+  assert.equal(pa.apply(4 * S, side, list), true);
+  assert.equal(side.processes.get(6)?.pid, 44);
+  assert.equal(side.processes.has(7), false);
+});
+
+test('targeted refreshes in a burst wait four times their own duration, 25 ms at most, and lose no notice', () => {
+  const host = new FakeHost();
+  const timers = new FakeTimers();
+  host.timers = timers;
+  host.readMs = 5;
+  host.sockets_ = [socket(40_010, 443, 801), socket(40_011, 443, 802), socket(40_012, 443, 803), socket(40_013, 443, 804), socket(40_014, 443, 805)];
+  host.truth = new Map([[801, 60], [802, 61], [803, 62], [804, 63], [805, 64]]);
+  const pa = new ProcessAttribution(host, () => {}, timers);
+  const side = new SideTables();
+  const list = [conn(10, 40_010)];
+  pa.noticeNew(list);
+  assert.deepEqual(host.calls, ['sockets', 'scan 801'], 'the first one at once');
+  // The read took 5 ms (0 → 5): the next may start at 5 + 4 × 5 = 25 ms.
+  host.calls = [];
+  timers.advance(10);
+  list.push(conn(11, 40_011));
+  pa.noticeNew(list);
+  timers.advance(12);
+  list.push(conn(12, 40_012));
+  pa.noticeNew(list);
+  assert.deepEqual(host.calls, [], 'held back');
+  assert.equal(timers.pending.length, 1, 'one trailing refresh for both notices');
+  timers.advance(24);
+  assert.deepEqual(host.calls, []);
+  timers.advance(25);
+  assert.deepEqual(host.calls, ['sockets', 'scan 802,803'], 'both connections in one refresh');
+  pa.apply(1 * S, side, list);
+  assert.deepEqual([...side.processes.keys()].sort(), [10, 11, 12]);
+  // That refresh read 25 → 30, so the next may start at 50. A slow read (10 ms, 50 → 60) is followed by a
+  // gap of 25 ms, not 40.
+  host.readMs = 10;
+  host.calls = [];
+  timers.advance(50);
+  list.push(conn(13, 40_013));
+  pa.noticeNew(list);
+  assert.deepEqual(host.calls, ['sockets', 'scan 804'], 'due again: at once');
+  assert.equal(timers.ms, 60);
+  host.calls = [];
+  timers.advance(70);
+  list.push(conn(14, 40_014));
+  pa.noticeNew(list);
+  assert.equal(timers.pending[0]?.at, 85);
+  timers.advance(85);
+  assert.deepEqual(host.calls, ['sockets', 'scan 805']);
+  // A notice with nothing left to look up reads nothing and does not push the next refresh back.
+  host.calls = [];
+  timers.advance(200);
+  pa.noticeNew(list);
+  pa.noticeNew(list);
+  assert.deepEqual(host.calls, []);
+  assert.equal(timers.pending.length, 0);
+});
+
+test('a connection whose own socket was in the tables read a moment ago is answered without reading them again', () => {
+  const host = new FakeHost();
+  const timers = new FakeTimers();
+  host.timers = timers;
+  host.readMs = 5;
+  const listener: SocketEntry = { protocol: 'tcp', family: 4, localAddr: '0.0.0.0', localPort: 8080, remoteAddr: '0.0.0.0', remotePort: 0, state: 0x0a, inode: 900, uid: 0 };
+  host.sockets_ = [socket(40_020, 443, 901), socket(40_021, 443, 902), listener];
+  // Both client sockets belong to one process, read by the first targeted scan.
+  host.truth = new Map([[901, 70], [902, 70], [900, 71]]);
+  host.scanNewFirst = function (wanted) {
+    this.calls.push(`scan ${[...wanted].join(',')}`);
+    for (const [i, p] of this.truth) this.owners.inodePids.set(i, p);
+  };
+  const pa = new ProcessAttribution(host, () => {}, timers);
+  const side = new SideTables();
+  const list = [conn(20, 40_020)];
+  pa.noticeNew(list);
+  assert.deepEqual(host.calls, ['sockets', 'scan 901']);
+  host.calls = [];
+  // 100 ms later: the second connection's own socket (902) was in that read, its owner known.
+  timers.advance(100);
+  list.push(conn(21, 40_021));
+  pa.noticeNew(list);
+  assert.deepEqual(host.calls, [], 'no read');
+  assert.equal(timers.pending.length, 0, 'nothing held back either');
+  // A connection served only by the listener is not taken from the old read: the tables are read again.
+  timers.advance(200);
+  const inbound: ConnectionKey = { id: 22, protocol: 6, family: 4, localAddr: '10.0.0.5', localPort: 8080, remoteAddr: '203.0.113.9', remotePort: 50_000, dpi: null };
+  list.push(inbound);
+  pa.noticeNew(list);
+  assert.deepEqual(host.calls, ['sockets']);
+  pa.apply(1 * S, side, list);
+  assert.deepEqual([20, 21, 22].map((id) => side.processes.get(id)?.pid), [70, 70, 71]);
+  // After RECENT_TABLES_MS (500 ms) even the own socket is read afresh.
+  host.calls = [];
+  host.sockets_.push(socket(40_023, 443, 903));
+  host.truth.set(903, 72);
+  host.owners.inodePids.set(903, 72);
+  timers.advance(200 + 5 + 501);
+  list.push(conn(23, 40_023));
+  pa.noticeNew(list);
+  assert.deepEqual(host.calls, ['sockets']);
+  pa.apply(2 * S, side, list);
+  assert.equal(side.processes.get(23)?.pid, 72);
 });

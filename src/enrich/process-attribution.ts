@@ -21,10 +21,41 @@ export interface ProcessHost {
 
 /** A full refresh at most this often (RustNet's cadence); new connections get a targeted one in between. */
 const FULL_REFRESH_MICROS = 2_000_000;
+/**
+ * Targeted refreshes wait this many times their own last duration before the next one. Reading the socket
+ * tables costs the kernel time in proportion to the sockets (about 6 ms with 2,000 of them), and new
+ * connections arrive over many turns of the event loop when a busy host is first seen: one read per turn
+ * cost most of a second of CPU. Spaced like this, a burst of new sockets takes at most a fifth of one
+ * core while a read takes under ~6 ms (beyond that the cap below lets it take more).
+ */
+const TARGETED_GAP_FACTOR = 4;
+/** ...but never longer than this, so that a connection living a few tens of milliseconds is still looked up. */
+const TARGETED_MAX_GAP_MS = 25;
+/** How long a connection's own socket in the last tables read is taken as still its own. */
+const RECENT_TABLES_MS = 500;
 /** A connection still without an owner after this long is given up on (its socket is long gone). */
 const GIVE_UP_MICROS = 10_000_000;
 
+/** The clock and timer behind the spacing of targeted refreshes (fakes in tests). */
+export interface AttributionTimers {
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** Runs `work` once after `ms` milliseconds, without keeping the process alive for it. */
+  after(ms: number, work: () => void): void;
+}
+
+const realTimers: AttributionTimers = {
+  now: () => performance.now(),
+  after: (ms, work) => { setTimeout(work, ms).unref(); },
+};
+
 const PROTOCOLS: Record<number, ConnectionEndpoints['protocol'] | undefined> = { 6: 'TCP', 17: 'UDP', 1: 'ICMP', 58: 'ICMP' };
+
+/** One connection still looking for its owner. */
+interface Wanted {
+  readonly c: ConnectionKey;
+  readonly e: ConnectionEndpoints;
+}
 
 export class ProcessAttribution {
   private readonly host: ProcessHost;
@@ -36,19 +67,58 @@ export class ProcessAttribution {
   private lastFullMicros = -Infinity;
   private nowMicros = 0;
   private readonly defer: (work: () => void) => void;
+  private readonly timers: AttributionTimers;
+  /** When the next targeted refresh may read the tables (timers.now() milliseconds). */
+  private nextTargetedMs = -Infinity;
+  /** The connection list of the latest notice held back by the spacing, or null. */
+  private heldBack: readonly ConnectionKey[] | null = null;
+  private trailingScheduled = false;
+  /** The socket tables last read, and when (timers.now() before the read). */
+  private recent: ProcessMatcher | null = null;
+  private recentMs = -Infinity;
 
   /**
    * `defer` runs the periodic full refresh outside the tick (default: on the next turn of the event loop),
-   * so a tick never waits for a scan of /proc; its results land on the following tick.
+   * so a tick never waits for a scan of /proc; its results land on the following tick. `timers` space the
+   * targeted refreshes (default: performance.now and an unref'd setTimeout).
    */
-  constructor(host: ProcessHost, defer: (work: () => void) => void = setImmediate) {
+  constructor(host: ProcessHost, defer: (work: () => void) => void = setImmediate, timers: AttributionTimers = realTimers) {
     this.host = host;
     this.defer = defer;
+    this.timers = timers;
   }
 
-  /** Live: new connections just appeared; look them up while their sockets still exist. */
+  /**
+   * Live: new connections just appeared; look them up while their sockets still exist. A connection whose
+   * own socket was in the tables read a moment ago is answered from them; for the others the tables are
+   * read again right away, unless the last read was a moment ago: then once, a little later, for every
+   * notice held back meanwhile.
+   */
   noticeNew(connections: readonly ConnectionKey[]): void {
-    this.lookUp(connections, false);
+    let wanted = this.wanted(connections);
+    if (wanted.length === 0) return;
+    const now = this.timers.now();
+    wanted = this.fromRecentTables(wanted, now);
+    if (wanted.length === 0) return;
+    if (now < this.nextTargetedMs) {
+      this.holdBack(connections, now);
+      return;
+    }
+    this.lookUp(wanted, false, now);
+    const end = this.timers.now();
+    this.nextTargetedMs = end + Math.min(TARGETED_MAX_GAP_MS, TARGETED_GAP_FACTOR * (end - now));
+  }
+
+  private holdBack(connections: readonly ConnectionKey[], now: number): void {
+    this.heldBack = connections;
+    if (this.trailingScheduled) return;
+    this.trailingScheduled = true;
+    this.timers.after(this.nextTargetedMs - now, () => {
+      this.trailingScheduled = false;
+      const list = this.heldBack;
+      this.heldBack = null;
+      if (list !== null) this.noticeNew(list);
+    });
   }
 
   apply(nowMicros: number, side: SideTables, connections: readonly ConnectionKey[]): boolean {
@@ -57,7 +127,8 @@ export class ProcessAttribution {
       this.lastFullMicros = nowMicros;
       this.defer(() => {
         this.names.clear(); // pids are reused: names are trusted for one refresh period
-        this.lookUp(connections, true);
+        const wanted = this.wanted(connections);
+        if (wanted.length > 0) this.lookUp(wanted, true, this.timers.now());
       });
     }
     let changed = false;
@@ -71,8 +142,9 @@ export class ProcessAttribution {
     return changed;
   }
 
-  private lookUp(connections: readonly ConnectionKey[], full: boolean): void {
-    const wanted: { c: ConnectionKey; e: ConnectionEndpoints }[] = [];
+  /** The connections still without an owner; gives up on those that have been looked for long enough. */
+  private wanted(connections: readonly ConnectionKey[]): Wanted[] {
+    const wanted: Wanted[] = [];
     for (const c of connections) {
       const protocol = PROTOCOLS[c.protocol];
       if (protocol === undefined || this.done.has(c.id) || this.found.has(c.id)) continue;
@@ -85,23 +157,56 @@ export class ProcessAttribution {
       }
       wanted.push({ c, e: { protocol, family: c.family, localAddr: c.localAddr, localPort: c.localPort, remoteAddr: c.remoteAddr, remotePort: c.remotePort } });
     }
-    if (wanted.length === 0) return;
+    return wanted;
+  }
+
+  /**
+   * Settles, from the tables read at most RECENT_TABLES_MS ago, the connections whose very own socket
+   * (their exact 4-tuple) was there with a known owner; returns the others. A monitor started on a busy
+   * host meets thousands of connections over its first second, all on sockets that one read showed. Only
+   * the exact socket is trusted from an older read: a listener or a wildcard-bound socket may since have
+   * been joined by a more specific one of another process.
+   */
+  private fromRecentTables(wanted: Wanted[], now: number): Wanted[] {
+    const recent = this.recent;
+    if (recent === null || now - this.recentMs > RECENT_TABLES_MS) return wanted;
+    const rest: Wanted[] = [];
+    for (const w of wanted) {
+      const m = recent.matchOwnSocket(w.e);
+      if (m === null || !this.settle(w.c, m.pid)) rest.push(w);
+    }
+    return rest;
+  }
+
+  /** Reads the socket tables, scans pids where that can help, and matches every wanted connection. */
+  private lookUp(wanted: readonly Wanted[], full: boolean, now: number): void {
     const matcher = new ProcessMatcher(this.host.sockets(), this.host.owners);
-    if (full) this.host.scanAll();
-    else {
+    this.recent = matcher;
+    this.recentMs = now;
+    if (full) {
+      // Reading every process's fds is most of a full refresh, and it cannot help a connection no socket
+      // here serves (another network namespace, forwarded traffic, a socket already closed): skip it
+      // when every connection still wanted is of that kind.
+      if (wanted.some((w) => matcher.hasSocket(w.e))) this.host.scanAll();
+    } else {
       const inodes = new Set<number>();
       for (const w of wanted) for (const inode of matcher.unownedInodes(w.e)) inodes.add(inode);
       if (inodes.size > 0) this.host.scanNewFirst(inodes);
     }
     for (const w of wanted) {
       const m = matcher.match(w.e);
-      if (m === null) continue;
-      const owner = this.ownerOf(m.pid);
-      if (owner === null) continue;
-      this.found.set(w.c.id, owner);
-      this.done.add(w.c.id);
-      this.firstTried.delete(w.c.id);
+      if (m !== null) this.settle(w.c, m.pid);
     }
+  }
+
+  /** Records pid as c's owner when its name can be read; false when it cannot (the process is gone). */
+  private settle(c: ConnectionKey, pid: number): boolean {
+    const owner = this.ownerOf(pid);
+    if (owner === null) return false;
+    this.found.set(c.id, owner);
+    this.done.add(c.id);
+    this.firstTried.delete(c.id);
+    return true;
   }
 
   private ownerOf(pid: number): ProcessOwner | null {

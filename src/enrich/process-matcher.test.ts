@@ -155,6 +155,20 @@ test('a socket several processes hold, or one whose owner is not known, gives nu
   assert.equal(unknown.match(c), null);
   assert.deepEqual(unknown.unownedInodes(c), [s.inode]);
   assert.deepEqual(unknown.unownedInodes(conn('TCP', '10.0.0.1', 23, '10.0.0.2', 5000)), []);
+  // hasSocket: is there anything for a pid scan to find at all?
+  assert.equal(unknown.hasSocket(c), true);
+  assert.equal(m.hasSocket(c), true, 'a shared socket is still a socket');
+  assert.equal(unknown.hasSocket(conn('TCP', '10.0.0.1', 23, '10.0.0.2', 5000)), false);
+  assert.equal(unknown.hasSocket(conn('TCP', '10.9.9.9', 22, '10.0.0.2', 5000)), true, 'the wildcard listener serves any address');
+  assert.equal(unknown.hasSocket(conn('UDP', '10.0.0.1', 22, '10.0.0.2', 5000)), false, 'another protocol on the port');
+  // matchOwnSocket: only the connection's very own socket counts.
+  const ownedBoth = new ProcessMatcher([s, listener], owned([s, 5], [listener, 1]));
+  assert.deepEqual(ownedBoth.matchOwnSocket(c), { pid: 5, inode: s.inode });
+  assert.equal(ownedBoth.matchOwnSocket(conn('TCP', '10.0.0.1', 22, '10.0.0.3', 6000)), null, 'served by the listener only');
+  assert.equal(ownedBoth.match(conn('TCP', '10.0.0.1', 22, '10.0.0.3', 6000))?.pid, 1);
+  assert.equal(unknown.matchOwnSocket(c), null, 'its own socket, owner unknown');
+  const mapped = sock('tcp', 6, '10.0.0.1', 22, '10.0.0.2', 5001, EST); // accepted by a dual-stack listener
+  assert.equal(new ProcessMatcher([mapped], owned([mapped, 9])).matchOwnSocket(conn('TCP', '10.0.0.1', 22, '10.0.0.2', 5001))?.pid, 9);
 });
 
 test('owners are read at match time, so a pid scan after building the matcher counts', () => {

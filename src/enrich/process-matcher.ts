@@ -119,6 +119,21 @@ export class ProcessMatcher {
     return { pid, inode: best[0]!.inode };
   }
 
+  /**
+   * Like match(), but only when the sockets found are c's very own (its exact 4-tuple, in either table
+   * family), not a listener or a bound socket that serves it.
+   */
+  matchOwnSocket(c: ConnectionEndpoints): ProcessMatch | null {
+    const best = this.bestSockets(c);
+    if (best.length === 0 || rank(best[0]!, c) > Level.EXACT * 2 + 1) return null;
+    return this.match(c);
+  }
+
+  /** Whether any socket serves c at all: without one, no scan of the pids can find its owner. */
+  hasSocket(c: ConnectionEndpoints): boolean {
+    return this.bestSockets(c).length > 0;
+  }
+
   /** Inodes of the most specific sockets serving c whose owner is not known: what a pid scan should look for. */
   unownedInodes(c: ConnectionEndpoints): number[] {
     const out: number[] = [];

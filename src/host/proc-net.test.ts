@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { prng } from '../../test/support/prng.js';
 import { parseProcNet, readSocketTables, type SocketEntry, type SocketProtocol } from './proc-net.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/proc/', import.meta.url));
@@ -136,6 +137,77 @@ test('readSocketTables reads every table under a root and skips the missing ones
       ['tcp', 4, 100259], ['tcp', 4, 100266], ['tcp', 4, 100261], ['tcp', 4, 100260], ['udp', 6, 100269], ['udp', 6, 100271],
     ]);
     assert.deepEqual(readSocketTables(`${root}/absent`), []);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('the byte order is part of what an address is remembered by', () => {
+  const line = '   0: 0100007F:0035 00000000:0000 07' + TAIL;
+  assert.equal(parseProcNet(line, 'udp', 4, true)[0]?.localAddr, '127.0.0.1');
+  assert.equal(parseProcNet(line, 'udp', 4, false)[0]?.localAddr, '1.0.0.127');
+  assert.equal(parseProcNet(line, 'udp', 4, true)[0]?.localAddr, '127.0.0.1');
+  const v6 = '   0: 00000000000000000000000001000000:0035 00000000000000000000000000000000:0000 07' + TAIL;
+  assert.equal(parseProcNet(v6, 'udp', 6, true)[0]?.localAddr, '::1');
+  assert.equal(parseProcNet(v6, 'udp', 6, false)[0]?.localAddr, '::100:0');
+});
+
+/** The parser as first written (split on blanks, regular expressions): the reference the hand scanner must equal. */
+function referenceParse(text: string, protocol: SocketProtocol, family: 4 | 6): Row[] {
+  const endpoint = family === 4 ? /^([0-9A-Fa-f]{8}):([0-9A-Fa-f]{1,4})$/ : /^([0-9A-Fa-f]{32}):([0-9A-Fa-f]{1,4})$/;
+  const out: Row[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/[ \t\r\v\f]+/);
+    if (f.length < 10 || !f[0]!.endsWith(':')) continue;
+    const local = endpoint.exec(f[1]!);
+    const remote = endpoint.exec(f[2]!);
+    if (local === null || remote === null || !/^[0-9A-Fa-f]{1,8}$/.test(f[3]!) || !/^\d{1,15}$/.test(f[7]!) || !/^\d{1,15}$/.test(f[9]!)) continue;
+    if (Number(f[9]) === 0) continue;
+    // Addresses are compared through the real parser's formatting of the unmutated text; here only which
+    // lines are taken and their numbers.
+    out.push(['', parseInt(local[2]!, 16), '', parseInt(remote[2]!, 16), parseInt(f[3]!, 16), Number(f[9])]);
+  }
+  return out;
+}
+
+test('the hand scanner takes exactly the lines, ports, states and inodes the regular expressions took', () => {
+  const rnd = prng(0x9e7);
+  const alphabet = '0123456789abcdefABCDEFG: \t\r\n-x';
+  for (const [file, protocol, family] of [['tcp', 'tcp', 4], ['tcp6', 'tcp', 6], ['udp', 'udp', 4], ['icmp6', 'icmp', 6]] as const) {
+    const base = fs.readFileSync(FIXTURES + file, 'utf8');
+    for (let i = 0; i < 400; i++) {
+      const chars = [...base];
+      const edits = 1 + Math.floor(rnd() * 4);
+      for (let k = 0; k < edits; k++) {
+        const at = Math.floor(rnd() * chars.length);
+        const what = rnd();
+        if (what < 0.4) chars[at] = alphabet[Math.floor(rnd() * alphabet.length)]!;
+        else if (what < 0.7) chars.splice(at, 1);
+        else chars.splice(at, 0, alphabet[Math.floor(rnd() * alphabet.length)]!);
+      }
+      const text = chars.join('');
+      const got = rows(parseProcNet(text, protocol, family, true)).map((r): Row => ['', r[1], '', r[3], r[4], r[5]]);
+      assert.deepEqual(got, referenceParse(text, protocol, family), `${file} mutation ${i}: ${JSON.stringify(text)}`);
+    }
+  }
+});
+
+test('readSocketTables reads a table larger than its read buffer whole', () => {
+  const root = fs.mkdtempSync(`${fs.realpathSync('/tmp')}/proc-net-big-`);
+  try {
+    fs.mkdirSync(`${root}/net`);
+    const lines = ['  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode'];
+    // About 150 bytes a line, as the kernel prints them: 6,000 lines are ~900 KB.
+    for (let i = 0; i < 6000; i++) {
+      const port = (1024 + i).toString(16).toUpperCase().padStart(4, '0');
+      lines.push(`${String(i).padStart(4)}: 0100007F:${port} 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 ${100000 + i} 1 0000000000000000 20 4 30 10 -1                     `);
+    }
+    fs.writeFileSync(`${root}/net/tcp`, lines.join('\n') + '\n');
+    assert.ok(fs.statSync(`${root}/net/tcp`).size > 512 * 1024);
+    const all = readSocketTables(root);
+    assert.equal(all.length, 6000);
+    assert.deepEqual([all[0]!.localPort, all[0]!.inode, all[5999]!.localPort, all[5999]!.inode], [1024, 100000, 1024 + 5999, 105999]);
+    assert.ok(all.every((e) => e.localAddr === '127.0.0.1' && e.remotePort === 8080 && e.state === 1));
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
