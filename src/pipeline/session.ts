@@ -110,6 +110,9 @@ export class Session {
   private lastSnapshot: Snapshot | null = null;
   private lastSignature = '';
   private changedByEnrichers = false;
+  /** Clock and frame count at the last table sweep. */
+  private lastTickMicros = NaN;
+  private lastTickFrames = 0;
   /** Side table versions the connections' cached rows were built with. */
   private rowsSideVersion = -1;
   private rowsHostnamesVersion = -1;
@@ -228,7 +231,12 @@ export class Session {
     if (this.ended) return;
     const monitor = this.monitor;
     const now = monitor.advance(nowMicros);
-    monitor.table.tick(now);
+    // A clock that stood still since the last tick (a replay held at its end) expires and samples nothing.
+    if (now !== this.lastTickMicros || monitor.framesSeen !== this.lastTickFrames) {
+      monitor.table.tick(now);
+      this.lastTickMicros = now;
+      this.lastTickFrames = monitor.framesSeen;
+    }
     for (const e of this.enrichers) {
       const created = e.created;
       if (created !== undefined) monitor.table.peekCreated((c) => created.call(e, c));
@@ -250,10 +258,10 @@ export class Session {
     const monitor = this.monitor;
     const table = monitor.table;
     const now = monitor.nowMicros;
-    const signature = `${monitor.framesSeen}/${table.totalRemoved}/${this.side.version}/${this.history.length}`;
+    // Rates fall towards zero while nothing arrives: every rate sample taken makes a new snapshot.
+    const signature = `${monitor.framesSeen}/${table.totalRemoved}/${this.side.version}/${this.history.length}/${table.samplesTaken}`;
     const previous = this.lastSnapshot;
-    // Rates fall towards zero while nothing arrives, so a snapshot with traffic in it is never reused.
-    if (previous !== null && signature === this.lastSignature && !this.changedByEnrichers && !hasTraffic(previous)) {
+    if (previous !== null && signature === this.lastSignature && !this.changedByEnrichers) {
       return previous;
     }
     this.changedByEnrichers = false;
@@ -356,11 +364,6 @@ export class Session {
     })();
     return this.finishing;
   }
-}
-
-function hasTraffic(s: Snapshot): boolean {
-  for (const r of s.connections) if (r.sendRateBps > 0 || r.receiveRateBps > 0) return true;
-  return false;
 }
 
 function asRustnetError(err: unknown): RustnetError {

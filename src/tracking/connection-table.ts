@@ -43,6 +43,8 @@ export class ConnectionTable {
   totalCreated = 0;
   totalRemoved = 0;
   evicted = 0;
+  /** Rate samples taken so far: unchanged between two ticks, no rate changed either. */
+  samplesTaken = 0;
   /** Connections created / removed since the owner last drained them (in that order). */
   private readonly created: Connection[] = [];
   private readonly closed: Connection[] = [];
@@ -210,6 +212,7 @@ export class ConnectionTable {
 
   private sample(c: Connection, slot: number, nowMicros: number, previousTickMicros: number): void {
     sampleRates(c, nowMicros, previousTickMicros);
+    this.samplesTaken++;
     this.slotFlags[slot] = c.sendRateBps !== 0 || c.receiveRateBps !== 0 ? SLOT_HOT | SLOT_CHANGED : SLOT_CHANGED;
   }
 
