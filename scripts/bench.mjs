@@ -32,7 +32,9 @@ const sizeMb = fs.statSync(file).size / 1e6;
 function replay(label, extra) {
   // Run the program as a user does: the executable itself, so that the runtime options in its first
   // line apply. The probe comes in through NODE_OPTIONS.
-  const args = ['--no-tui', '--read', file, '--json-log', '/dev/null', ...extra];
+  // --no-sandbox: the monitor process itself is measured (run as root, the privilege drop would add a
+  // waiting parent and ~150 ms of start-up; docs/performance.md gives those figures apart).
+  const args = ['--no-tui', '--no-sandbox', '--read', file, '--json-log', '/dev/null', ...extra];
   const preload = `--import=${path.join(root, 'scripts/bench-probe.mjs')}`;
   const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${preload}`.trim() };
   const r = run(path.join(root, 'dist/main.js'), args, { env });
@@ -103,3 +105,13 @@ console.log(`DPI adds ${secs(median(dpiMs) - median(noDpiMs))} s per replay (dif
 if (Number.isFinite(floorMs)) {
   console.log(`${'tcpdump -r FILE -w /dev/null'.padEnd(26)} ${fmt(withDpi.packets / (floorMs / 1000)).padStart(10)} packets/s  ${(floorMs / 1000).toFixed(2)} s  (floor)`);
 }
+
+// The screen's tick at scale (snapshot, filter, sort, visible rows, panels, paint) on in-memory streams.
+const ui = run(process.execPath, [path.join(root, 'scripts/bench-ui.mjs')], {
+  env: { ...process.env, BENCH_UI_CONNECTIONS: process.env.BENCH_UI_CONNECTIONS ?? '100000' },
+});
+if (ui.status !== 0) {
+  console.error(`bench: the UI tick failed (exit ${ui.status}):\n${ui.stderr}`);
+  process.exit(1);
+}
+process.stdout.write(ui.stdout);

@@ -10,6 +10,10 @@ export interface Config {
   bpfFilter: string;
   read: string | undefined;
   tui: boolean;
+  /** Colours on screen (off with --no-color or a non-empty NO_COLOR). */
+  color: boolean;
+  /** --read in the UI: times the capture's own pace; 0 = as fast as possible. */
+  replaySpeed: number;
   jsonLog: string | undefined;
   refreshIntervalMs: number;
   showLocalhost: boolean;
@@ -36,6 +40,14 @@ function integer(name: string, min: number, max: number) {
   };
 }
 
+function speed(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1_000_000) {
+    throw new InvalidArgumentError('--replay-speed must be a number from 0 (as fast as possible) to 1000000');
+  }
+  return n;
+}
+
 function buildCommand(): Command {
   return new Command('rustnet-ts')
     .description('Watch every network connection on this machine, live: process, destination, protocol, rates and TCP health.')
@@ -45,6 +57,8 @@ function buildCommand(): Command {
     .option('-f, --bpf-filter <expr>', 'BPF filter (pcap-filter syntax), applied in the kernel; with --read, applied to the file through tcpdump')
     .option('--read <file>', 'replay a pcap or pcapng file instead of capturing live (packet timestamps drive the clock)')
     .option('--no-tui', 'no screen: write connection events (to --json-log, or standard output) until end of file or a signal')
+    .option('--replay-speed <n>', 'with --read in the UI: play the capture at N times its own pace (0 = as fast as possible); it then holds the final state until you quit', speed, 1)
+    .option('--no-color', 'no colours on screen (also when the NO_COLOR environment variable is set)')
     .option('--json-log <file>', 'append new_connection/connection_closed events as JSON lines to FILE ("-" = standard output)')
     .option('-r, --refresh-interval <ms>', 'UI refresh and bookkeeping tick in milliseconds', integer('--refresh-interval', 50, 60000), 1000)
     .option('--no-localhost', 'hide connections to or from 127.0.0.0/8 and ::1 (the default)')
@@ -84,6 +98,8 @@ export function parseArgs(argv: string[], write: (s: string) => void = (s) => pr
     bpfFilter: ((o.bpfFilter as string | undefined) ?? '').trim(),
     read: o.read as string | undefined,
     tui: o.tui as boolean,
+    color: (o.color as boolean) && (process.env.NO_COLOR ?? '') === '',
+    replaySpeed: o.replaySpeed as number,
     jsonLog: o.jsonLog as string | undefined,
     refreshIntervalMs: o.refreshInterval as number,
     showLocalhost: o.showLocalhost === true,

@@ -29,6 +29,9 @@ import { JsonEventLog } from './output/json-event-log.js';
 import { openLogger, type DiagnosticLog } from './output/logger.js';
 import { Session, bindProcessEvents, type Enricher } from './pipeline/session.js';
 import { reducePrivileges } from './privilege-drop.js';
+import { describePrivileges } from './host/privileges.js';
+import type { TerminalUi } from './ui/terminal-ui.js';
+import type { StatusFacts } from './ui/traffic-history.js';
 
 /** How often live capture re-reads the host's addresses. */
 const ADDRESS_REFRESH_MICROS = 5_000_000;
@@ -70,13 +73,18 @@ function addressRefresher(local: LocalAddresses): Enricher {
   };
 }
 
-/** The JSON log, and at debug level a copy of every event in the diagnostic log. */
+/** The JSON log (headless: standard output unless --json-log says otherwise), and at debug level a copy of every event in the diagnostic log. */
 function eventSinks(config: Config, logger: DiagnosticLog): EventSink[] {
-  const log = JsonEventLog.open(config.jsonLog ?? '-', (message) => {
-    say(message);
-    logger.error(message);
-  });
-  if (!logger.isLevelEnabled('debug')) return [log];
+  const sinks: EventSink[] = [];
+  // With a screen, events go only where --json-log sends them (standard output is the screen).
+  const target = config.jsonLog ?? (config.tui ? undefined : '-');
+  if (target !== undefined) {
+    sinks.push(JsonEventLog.open(target, (message) => {
+      say(message);
+      logger.error(message);
+    }));
+  }
+  if (!logger.isLevelEnabled('debug')) return sinks;
   const copy: EventSink = {
     write: (event) => logger.debug({ connection: event }, event.event),
     flush: () => {},
@@ -84,7 +92,57 @@ function eventSinks(config: Config, logger: DiagnosticLog): EventSink[] {
     whenWritable: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
-  return [log, copy];
+  sinks.push(copy);
+  return sinks;
+}
+
+/** What the Statistics panel shows beside the Snapshot. */
+function statusFacts(config: Config, replay: ReplaySource | null): StatusFacts {
+  let progress: StatusFacts['replay'] = null;
+  if (replay !== null) {
+    const p = replay.progress();
+    progress = { file: config.read!, progress: p.ended ? 'finished, holding the final state (q q to quit)' : `${Math.floor(p.fraction * 100)}%` };
+  }
+  return {
+    processDetection: replay !== null ? 'none (a replay\'s sockets are gone)' : process.platform === 'linux' ? 'procfs (/proc/net, /proc/*/fd)' : 'not supported on this platform',
+    privileges: describePrivileges(),
+    localhostHidden: !config.showLocalhost,
+    kernelDrops: null,
+    replay: progress,
+  };
+}
+
+/**
+ * While a screen is up, nothing may be written over it: what goes to stderr meanwhile is held (bounded) and
+ * written once the terminal is restored.
+ */
+interface StderrHold {
+  release(): void;
+}
+
+function holdStderr(): StderrHold {
+  const original = process.stderr.write.bind(process.stderr);
+  const held: string[] = [];
+  let size = 0;
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    if (size < 64 * 1024) {
+      held.push(text);
+      size += text.length;
+    }
+    const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    done?.();
+    return true;
+  }) as typeof process.stderr.write;
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      process.stderr.write = original;
+      for (const text of held) original(text);
+    },
+  };
 }
 
 async function liveSource(config: Config): Promise<{ source: PacketSource; device: string }> {
@@ -98,8 +156,11 @@ async function liveSource(config: Config): Promise<{ source: PacketSource; devic
 export async function main(argv: string[]): Promise<number> {
   const config = parseArgs(argv);
   if (config === null) return 0;
-  if (config.tui) {
-    throw new RustnetError('USAGE', 'the terminal UI is not part of this build yet; run with --no-tui (add --json-log FILE to keep events in a file)');
+  if (config.tui && !(process.stdout.isTTY && process.stdin.isTTY)) {
+    throw new RustnetError('USAGE', 'the terminal UI needs a terminal; run with --no-tui to write events instead (add --json-log FILE to keep them in a file)');
+  }
+  if (config.tui && config.jsonLog === '-') {
+    throw new RustnetError('USAGE', '--json-log - writes to standard output, which the screen uses; give a file, or add --no-tui');
   }
   if (config.read !== undefined && !fs.existsSync(config.read)) {
     throw new RustnetError('FILE_NOT_FOUND', `cannot read ${config.read}: no such file`);
@@ -112,7 +173,10 @@ export async function main(argv: string[]): Promise<number> {
   privileges.report(logger);
   const live = config.read === undefined;
   const capture = live ? await liveSource(config) : null;
-  const source = capture?.source ?? new ReplaySource(config.read!, config.bpfFilter);
+  // In the UI a replay plays at the capture's pace (times --replay-speed); headless it runs as fast as it can.
+  const replay = live ? null : new ReplaySource(config.read!, config.bpfFilter, { speed: config.tui ? config.replaySpeed : 0 });
+  const source = capture?.source ?? replay!;
+  let screen: TerminalUi | null = null;
   const local = live ? new LocalAddresses() : null;
   const hostnames = new Hostnames(new PassiveDns(),
     config.resolveDns ? new ReverseDns({ server: config.dnsServer }) : null);
@@ -133,18 +197,32 @@ export async function main(argv: string[]): Promise<number> {
     // Our own reverse lookups are traffic too; they would fill the log with PTR queries of its own making.
     eventFilter: config.showPtrLookups ? undefined : (row) => !(row.app !== null && hostnames.isOwnLookup(row.app.details.dns_queries)),
     services: new ServiceNames(readServices()),
+    readers: config.tui ? [{ render: (snapshot) => screen?.render(snapshot) }] : [],
+    clock: replay !== null && !replay.packetClock ? () => replay.clock() : undefined,
+    // A replay in the UI holds its final state until the user quits.
+    holdAtEnd: config.tui && replay !== null,
   });
   // Handlers go in before the source opens: a signal sent as soon as capture starts must stop us cleanly.
   const unbind = bindProcessEvents(session);
+  let stderr: StderrHold | null = null;
   try {
+    // The source opens before any screen: a missing privilege or a bad file is said on a normal terminal.
     const info = session.open();
     if (info.kind === 'live') {
       logger.info({ device: info.name, linkType: info.linkType, kind: info.description, filter: info.filter }, 'live capture started');
-      say(`capturing on ${info.name} (${info.description})${info.filter ? ` with filter '${info.filter}'` : ''}; Ctrl+C to stop`);
+      if (!config.tui) say(`capturing on ${info.name} (${info.description})${info.filter ? ` with filter '${info.filter}'` : ''}; Ctrl+C to stop`);
     } else {
       logger.info({ file: info.name, format: info.description, linkType: info.linkType }, 'replaying capture file');
     }
+    if (config.tui) {
+      stderr = holdStderr();
+      // Loaded only for a screen: headless runs, and the root parent of a privilege drop, never need blessed.
+      const { TerminalUi } = await import('./ui/terminal-ui.js');
+      screen = new TerminalUi({ color: config.color, refreshIntervalMs: config.refreshIntervalMs, facts: () => statusFacts(config, replay), onQuit: () => session.stop() });
+    }
     const end = await session.run();
+    screen?.destroy();
+    stderr?.release();
     const stats = source.stats();
     logger.info({ counters: session.monitor.counters(), received: stats.received }, live ? 'live capture stopped' : 'replay finished');
     say(live ? `${summary(session)}; kernel drops: not reported by the cap binding` : summary(session));
@@ -155,6 +233,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 0;
   } finally {
+    screen?.destroy();
+    stderr?.release();
     hostnames.close();
     unbind();
     logger.flush();

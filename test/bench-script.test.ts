@@ -9,11 +9,11 @@ import { CORPUS } from './support/corpus.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-test('the bench script replays a capture with and without DPI and reports throughput, RSS, DPI cost and the floor', () => {
+test('the bench script replays a capture with and without DPI and reports throughput, RSS, DPI cost, the floor and the UI tick', () => {
   const file = path.join(CORPUS, 'pcap', 'ndpi__sites.pcapng');
   const r = spawnSync(process.execPath, [path.join(root, 'scripts/bench.mjs')], {
     encoding: 'utf8',
-    env: { ...process.env, BENCH_FILE: file, BENCH_RUNS: '2' },
+    env: { ...process.env, BENCH_FILE: file, BENCH_RUNS: '2', BENCH_UI_CONNECTIONS: '5000' },
     timeout: 60_000,
   });
   assert.equal(r.status, 0, r.stderr);
@@ -24,4 +24,5 @@ test('the bench script replays a capture with and without DPI and reports throug
   assert.match(r.stdout, /DPI adds -?[\d.]+ s per replay \(difference of the medians\)/);
   assert.match(r.stdout, /tcpdump -r FILE -w \/dev\/null\s+[\d,]+ packets\/s/);
   assert.match(r.stdout, /699 packets/, 'the capture named and its packet count');
+  assert.match(r.stdout, /UI tick with 5,000 connections at 160x45 \(sorted by Down\/Up\): median [\d.]+ ms, max [\d.]+ ms over \d+ ticks/);
 });

@@ -29,6 +29,7 @@ test('--help lists every option and USAGE.md documents each of them', async () =
   const usage = fs.readFileSync(new URL('../USAGE.md', import.meta.url), 'utf8');
   for (const flag of ['--interface', '--bpf-filter', '--read', '--no-tui', '--json-log', '--refresh-interval', '--no-localhost',
     '--show-localhost', '--no-dpi', '--resolve-dns', '--dns-server', '--show-ptr-lookups', '--log-level', '--no-sandbox', '--sandbox-strict',
+    '--replay-speed', '--no-color',
     '--buffer-size', '--max-connections', '--help', '--version']) {
     assert.ok(flags.includes(flag), `${flag} in --help`);
     assert.ok(usage.includes(flag), `${flag} in USAGE.md`);
@@ -45,7 +46,8 @@ test('--version prints the package version', async () => {
 test('bad options and values: one line, exit 2', async () => {
   for (const args of [['--bogus'], ['-r', 'fast', '--no-tui'], ['-r', '10', '--no-tui'], ['--log-level', 'loud', '--no-tui'],
     ['--max-connections', '0', '--no-tui'], ['--read', '/nonexistent.pcap', '--no-tui'], ['--read', pcap('tcpdump__dns_udp.pcap'), '-i', 'lo', '--no-tui'],
-    ['--sandbox-strict', '--no-sandbox', '--no-tui'], ['extra-argument', '--no-tui']]) {
+    ['--sandbox-strict', '--no-sandbox', '--no-tui'], ['--replay-speed', '-1', '--no-tui'], ['--replay-speed', 'fast', '--no-tui'],
+    ['extra-argument', '--no-tui']]) {
     const r = await runCli(args);
     assert.equal(r.code, 2, `exit 2 for ${args.join(' ')}: ${r.stderr}`);
     assertOneLineError(r.stderr);
@@ -53,11 +55,11 @@ test('bad options and values: one line, exit 2', async () => {
   }
 });
 
-test('without --no-tui the missing screen is reported plainly', async () => {
+test('the screen without a terminal, or sharing standard output with the event log, is refused plainly', async () => {
   const r = await runCli(['--read', pcap('tcpdump__dns_udp.pcap')]);
   assert.equal(r.code, 2);
   assertOneLineError(r.stderr);
-  assert.match(r.stderr, /--no-tui/);
+  assert.match(r.stderr, /needs a terminal.*--no-tui/);
 });
 
 test('--read --no-tui writes events to standard output and a summary to standard error', async () => {

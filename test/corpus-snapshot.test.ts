@@ -9,23 +9,9 @@ import type { ConnectionRow, Snapshot } from '../src/core/snapshot.js';
 import { DpiEngine } from '../src/dpi/engine.js';
 import { defaultClassifiers } from '../src/dpi/default-classifiers.js';
 import { Session } from '../src/pipeline/session.js';
-import { CORPUS, manifest, oracle, summary } from './support/corpus.js';
+import { CORPUS, manifest, oracle, replayWithSnapshots, summary } from './support/corpus.js';
 import { connectionRow } from '../src/pipeline/rows.js';
 import { MemorySink } from './support/session.js';
-
-async function replayWithSnapshots(id: string): Promise<{ snaps: Snapshot[]; sink: MemorySink }> {
-  const snaps: Snapshot[] = [];
-  const sink = new MemorySink();
-  const session = new Session(new ReplaySource(path.join(CORPUS, 'pcap', id), ''), () => [sink], {
-    maxConnections: 100_000, showLocalhost: true, localAddresses: null,
-    inspector: new DpiEngine(defaultClassifiers()), tickIntervalMs: 1000,
-    readers: [{ render: (s) => snaps.push(s) }],
-  });
-  session.open();
-  const end = await session.run();
-  assert.equal(end.failure, null);
-  return { snaps, sink };
-}
 
 const packets = (rows: readonly ConnectionRow[]): number => rows.reduce((n, r) => n + r.packetsSent + r.packetsReceived, 0);
 

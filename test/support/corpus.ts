@@ -1,14 +1,16 @@
 // Test support: the capture corpus in test/corpus (MANIFEST, tshark oracle TSVs) and in-process replay.
 
+import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ReplaySource } from '../../src/capture/replay-source.js';
 import type { ConnectionEvent } from '../../src/core/event-sink.js';
+import type { Snapshot } from '../../src/core/snapshot.js';
 import { DpiEngine } from '../../src/dpi/engine.js';
 import { defaultClassifiers } from '../../src/dpi/default-classifiers.js';
 import type { Monitor } from '../../src/pipeline/monitor.js';
-import { Session } from '../../src/pipeline/session.js';
+import { Session, type SessionEnd, type SnapshotReader } from '../../src/pipeline/session.js';
 import { MemorySink } from './session.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -62,8 +64,18 @@ export interface ReplayResult {
   monitor: Monitor;
 }
 
-/** Replays a corpus file as `--read FILE --no-tui` does (the same Session and file source), in-process. */
-export async function replay(file: string, opts: { dpi?: boolean; showLocalhost?: boolean } = {}): Promise<ReplayResult> {
+export interface ReplayOptions {
+  /** false: no DPI engine (default: the default classifiers). */
+  dpi?: boolean;
+  /** default true: loopback connections are kept. */
+  showLocalhost?: boolean;
+}
+
+// One Session over `file` as `--read FILE` sets it up (the same Session and file source), run to the end;
+// `readers` are what the TUI would attach (with none, the session skips rate sampling, as --no-tui does).
+async function runReplay(
+  file: string, opts: ReplayOptions, readers: SnapshotReader[] = [],
+): Promise<{ sink: MemorySink; session: Session; end: SessionEnd }> {
   const sink = new MemorySink();
   const session = new Session(new ReplaySource(file, ''), () => [sink], {
     maxConnections: 100_000,
@@ -71,9 +83,32 @@ export async function replay(file: string, opts: { dpi?: boolean; showLocalhost?
     localAddresses: null,
     inspector: opts.dpi === false ? null : new DpiEngine(defaultClassifiers()),
     tickIntervalMs: 1000,
+    readers,
   });
   session.open();
-  const end = await session.run();
+  return { sink, session, end: await session.run() };
+}
+
+/** Replays a corpus file as `--read FILE --no-tui` does, in-process. */
+export async function replay(file: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
+  const { sink, session, end } = await runReplay(file, opts);
   if (end.failure !== null) throw end.failure;
   return { events: sink.events, monitor: session.monitor };
+}
+
+export interface SnapshotReplay {
+  /** Every snapshot the session rendered, in order (what the TUI would have drawn). */
+  snaps: Snapshot[];
+  sink: MemorySink;
+}
+
+/**
+ * Replays the corpus capture `name` (a file in test/corpus/pcap) as the TUI does, with a reader keeping
+ * every snapshot of its one-second ticks; the replay must end without failure.
+ */
+export async function replayWithSnapshots(name: string, opts: ReplayOptions = {}): Promise<SnapshotReplay> {
+  const snaps: Snapshot[] = [];
+  const { sink, end } = await runReplay(path.join(CORPUS, 'pcap', name), opts, [{ render: (s) => snaps.push(s) }]);
+  assert.equal(end.failure, null);
+  return { snaps, sink };
 }
