@@ -164,6 +164,11 @@ test('filter /sni:gateway keeps the three gateway.icloud.com connections; Enter 
     assert.equal(tableTitle(h.text()), 'Active Connections 3 of 54');
     await h.press(KEY.escape);
     assert.equal(tableTitle(h.text()), 'Active Connections 54');
+
+    // A filter that matches nothing says so instead of leaving the table blank.
+    await h.press('/', ...'sni:no-such-host');
+    assert.equal(tableTitle(h.text()), 'Active Connections 0 of 54');
+    assert.ok(h.text().some((l) => l.startsWith('│No connections match the filter')));
   });
 });
 
@@ -278,7 +283,7 @@ test('a terminal too small gets a message, not garbage; a resize redraws at once
     const lines = h.text();
     h.keepScreen('too-small', lines);
     assert.ok(lines.some((l) => l.includes('Terminal too small: 50×12.')));
-    assert.ok(lines.some((l) => l.includes(`at least ${MIN_WIDTH}×${MIN_HEIGHT}`)));
+    assert.ok(lines.some((l) => l.includes(`Needs at least ${MIN_WIDTH}×${MIN_HEIGHT}.`)));
     assert.ok(lines.every((l) => [...l].length <= 50));
 
     h.output.resize(160, 45);

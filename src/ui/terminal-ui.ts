@@ -176,7 +176,10 @@ export class TerminalUi implements SnapshotReader {
       b.page.width = width;
       b.page.height = height;
       b.page.removeLabel();
-      b.page.setContent(`Terminal too small: ${width}×${height}.\nrustnet-ts needs at least ${MIN_WIDTH}×${MIN_HEIGHT}.\nEnlarge the window, or press q twice to quit.`);
+      // Short lines: the message itself must fit the small terminal; a pending quit is said here too.
+      const lines = [`Terminal too small: ${width}×${height}.`, `Needs at least ${MIN_WIDTH}×${MIN_HEIGHT}.`, 'Enlarge it, or q q to quit.'];
+      if (this.status !== null) lines.push(tagSafe(this.status.text));
+      b.page.setContent(lines.join('\n'));
       this.screen.render();
       return;
     }
@@ -208,7 +211,9 @@ export class TerminalUi implements SnapshotReader {
       b.table.height = mainHeight;
       const m = this.model;
       b.table.setLabel(` ${m?.title ?? 'Active Connections'} `);
-      b.table.setContent(m === null ? 'Waiting for the first packets…' : [m.header, ...m.lines].join('\n'));
+      const body = m === null ? ['Waiting for the first packets…'] : [m.header, ...m.lines];
+      if (m !== null && m.lines.length === 0 && m.emptyMessage !== null) body.push(m.emptyMessage);
+      b.table.setContent(body.join('\n'));
       if (rightWidth > 0) this.paintPanels(tableWidth, rightWidth, mainHeight);
     } else {
       b.page.show();

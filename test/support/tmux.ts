@@ -20,8 +20,8 @@ export interface TmuxSession {
   /** Literal text, each character as a key. */
   type(text: string): void;
   /**
-   * Polls until `check` holds for what `read` returns (default: the visible rows), every 50 ms, at most
-   * `timeoutMs`; throws with the last screen otherwise.
+   * Polls until `check` holds for what `read` returns (default: the visible rows) and the screen has settled
+   * (reads the same 40 ms later), every 50 ms, at most `timeoutMs`; throws with the last screen otherwise.
    */
   waitFor(check: (lines: string[]) => boolean, what: string, timeoutMs?: number, read?: () => string[]): Promise<string[]>;
   /** Resizes the window (and so the pane: one pane per session). */
@@ -75,6 +75,8 @@ function tmuxStarting(...args: string[]): string {
 }
 
 let counter = 0;
+/** How long a screen must stay the same to count as painted (see waitFor). */
+const SETTLE_MS = 40;
 
 /** Starts `command` (a shell command line) in a new detached session of width × height. */
 export function startTmux(command: string, opts: { width?: number; height?: number; env?: Record<string, string> } = {}): TmuxSession {
@@ -98,7 +100,14 @@ export function startTmux(command: string, opts: { width?: number; height?: numb
       let rows: string[] = [];
       for (;;) {
         rows = read();
-        if (check(rows)) return rows;
+        if (check(rows)) {
+          // A big repaint reaches tmux in several pieces: the title may be new while the rows below are not yet.
+          // Only a screen that reads the same a moment later is taken.
+          await new Promise((r) => setTimeout(r, SETTLE_MS));
+          const again = read();
+          if (again.join('\n') === rows.join('\n')) return rows;
+          continue;
+        }
         if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${rows.join('\n')}`);
         await new Promise((r) => setTimeout(r, 50));
       }
