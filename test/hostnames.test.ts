@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { CORPUS, oracle } from './support/corpus.js';
 import { runCli } from './support/cli.js';
+import { DnsServer } from './support/dns-server.js';
 
 test('zeek__wikipedia: every TCP connection to an address a DNS answer gave carries the name asked for', async () => {
   const id = 'zeek__wikipedia.pcap';
@@ -36,4 +37,21 @@ test('with --no-dpi there are no DNS answers to learn from, so no names', async 
   const r = await runCli(['--read', path.join(CORPUS, 'pcap', 'zeek__wikipedia.pcap'), '--no-tui', '--show-localhost', '--no-dpi']);
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stdout, /hostname/);
+});
+
+test('--resolve-dns on a short replay: names that come back after the last packet still reach the closed events', async () => {
+  // The capture lasts well under a second; the resolver answers 400 ms after each query, so every answer
+  // arrives after the input ended: the session waits for them (at most 2 s) before closing what is open.
+  const server = await DnsServer.start({ names: { '178.62.197.130': 'curl.example.test' }, delayMs: 400 });
+  try {
+    const r = await runCli(['--read', path.join(CORPUS, 'pcap', 'ndpi__443-curl.pcap'), '--no-tui', '--resolve-dns', '--dns-server', server.server]);
+    assert.equal(r.code, 0, r.stderr);
+    const events = r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const closed = events.filter((e) => e.event === 'connection_closed' && e.destination_ip === '178.62.197.130');
+    assert.equal(closed.length, 1);
+    assert.equal(closed[0]!.destination_hostname, 'curl.example.test');
+    assert.ok(server.received >= 1, 'the name came from our own server');
+  } finally {
+    await server.close();
+  }
 });

@@ -92,6 +92,11 @@ export class Hostnames {
     });
   }
 
+  /** Waits (at most `timeoutMs`) for the reverse lookups still out: see ReverseDns.settle. */
+  finishPending(timeoutMs: number): Promise<void> {
+    return this.reverse?.settle(timeoutMs) ?? Promise.resolve();
+  }
+
   close(): void {
     this.reverse?.close();
   }

@@ -86,6 +86,8 @@ export class ReverseDns {
   /** Cached names wanted again since the last apply() (side tables may not have them, e.g. a new session). */
   private ready: string[] = [];
   private closed = false;
+  /** settle() calls waiting for the queue and the queries in flight to run out. */
+  private readonly idleWaiters = new Set<() => void>();
   private readonly counts = { sent: 0, answered: 0, failed: 0, timedOut: 0, cancelled: 0, dropped: 0, skipped: 0 };
 
   constructor(options: ReverseDnsOptions = {}) {
@@ -180,10 +182,30 @@ export class ReverseDns {
     return { ...this.counts, inFlight: this.inFlight.size, queued: this.queued.size, cached: this.cache.size };
   }
 
+  /**
+   * Resolves once no query is queued or in flight (answers still wait for the next apply), or after
+   * `timeoutMs`, whichever comes first: at the end of a replay, the last connections' names can still
+   * make it into their closed events.
+   */
+  settle(timeoutMs: number): Promise<void> {
+    if (this.closed || (this.inFlight.size === 0 && this.queued.size === 0)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(finish, timeoutMs);
+      const self = this;
+      function finish(): void {
+        clearTimeout(timer);
+        self.idleWaiters.delete(finish);
+        resolve();
+      }
+      this.idleWaiters.add(finish);
+    });
+  }
+
   /** Cancels every outstanding query and forgets the queue; later wants are ignored. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const wake of [...this.idleWaiters]) wake();
     this.counts.cancelled += this.inFlight.size;
     this.inFlight.clear();
     this.queued.clear();
@@ -219,6 +241,7 @@ export class ReverseDns {
     }
     this.finished.set(address, name);
     this.pump();
+    if (this.inFlight.size === 0 && this.queued.size === 0) for (const wake of [...this.idleWaiters]) wake();
   }
 
   /** Starts queued queries while slots are free (from callbacks: starting a query never blocks). */

@@ -47,6 +47,11 @@ export interface Enricher {
   created?(c: ConnectionKey): void;
   /** Interface counters, for enrichers that keep them. */
   interfaces?(): readonly InterfaceRow[];
+  /**
+   * At the end of the input (not on a stop): resolves when work still out (lookups) has come back, or
+   * after `timeoutMs`; its results land in the last ticks, before the remaining connections close.
+   */
+  finishPending?(timeoutMs: number): Promise<void>;
 }
 
 /** Something that shows snapshots (a screen, a metrics reader). */
@@ -83,6 +88,8 @@ export interface SessionEnd {
 }
 
 const DEFAULT_HISTORY = 1000;
+/** Longest wait at the end of the input for enrichment still out (reverse DNS answers). */
+const SETTLE_MS = 2000;
 
 export class Session {
   readonly side: SideTables;
@@ -357,6 +364,12 @@ export class Session {
       const monitor = this.monitor;
       // Live: one last tick at the moment of the stop. Replay: the clock stays at the last packet.
       if (!source.packetClock) this.tick(this.clock());
+      if (this.stopReason === null && this.failure === null && this.enrichers.some((e) => e.finishPending !== undefined)) {
+        // The input ran out: let the last connections' lookups come back (bounded), so their closed events
+        // carry what they found. A stop (signal, quit key) does not wait.
+        this.tick(monitor.nowMicros);
+        await Promise.all(this.enrichers.map((e) => e.finishPending?.(SETTLE_MS)));
+      }
       monitor.table.closeAll(monitor.nowMicros, this.stopReason ?? 'end_of_file');
       this.tick(monitor.nowMicros);
       this.ended = true;
