@@ -4,9 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 # libpcap-dev: the `cap` binding compiles against it. tcpdump: --bpf-filter with --read, and the bench floor.
-# tmux: terminal UI tests. iproute2: network-namespace tests. python3: the TUN reflector of the live-capture test.
+# tmux: terminal UI tests. xvfb, xsel: the clipboard test (a display for clipboardy). iproute2: network-namespace
+# tests. python3: the TUN reflector of the live-capture test.
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends libpcap-dev tcpdump tmux iproute2 python3 make g++ >/dev/null
+apt-get install -y -qq --no-install-recommends libpcap-dev tcpdump tmux iproute2 python3 make g++ xvfb xsel >/dev/null
 npm ci --no-audit --no-fund
 npm run build
 chmod +x dist/main.js

@@ -100,6 +100,8 @@ export interface ScreenOptions {
    * repository root, so a screen does not depend on where the repository is checked out.
    */
   shownName?: string;
+  /** The screen's own copy (clipboard tool or OSC 52) instead of a stub. */
+  realCopy?: boolean;
 }
 
 const REPO = path.resolve(here, '../..');
@@ -174,8 +176,8 @@ export class ScreenHarness {
         this.quits++;
         this.session.stop();
       },
-      // Never the real clipboard (nor an OSC 52 write) from a test.
-      copy: (text) => Promise.resolve({ ok: true, message: `copied ${text}` }),
+      // Never the real clipboard (nor an OSC 52 write) from a test, unless it asks for the screen's own.
+      copy: o.realCopy === true ? undefined : (text) => Promise.resolve({ ok: true, message: `copied ${text}` }),
       nowMs: () => 0,
     });
   }
