@@ -179,7 +179,7 @@ export async function main(argv: string[]): Promise<number> {
   let screen: TerminalUi | null = null;
   const local = live ? new LocalAddresses() : null;
   const hostnames = new Hostnames(new PassiveDns(),
-    config.resolveDns ? new ReverseDns({ server: config.dnsServer }) : null);
+    config.resolveDns ? new ReverseDns({ server: config.dnsServer }) : null, config.dpi);
   const enrichers: Enricher[] = [hostnames];
   if (local !== null) enrichers.push(addressRefresher(local));
   if (capture !== null) {

@@ -27,14 +27,17 @@ export class Hostnames {
   /** Remote addresses of the connections created since the last tick (rows' address form). */
   private fresh: string[] = [];
   private nowMicros = 0;
+  private readonly readsAnswers: boolean;
 
-  constructor(passive: PassiveDns, reverse: ReverseDns | null) {
+  /** `readsAnswers`: DPI is on, so DNS flows will carry answers worth watching (with --no-dpi they never do). */
+  constructor(passive: PassiveDns, reverse: ReverseDns | null, readsAnswers = true) {
     this.passive = passive;
     this.reverse = reverse;
+    this.readsAnswers = readsAnswers;
   }
 
   created(c: ConnectionKey): void {
-    if (DNS_PORTS.has(c.remotePort) || DNS_PORTS.has(c.localPort)) {
+    if (this.readsAnswers && (DNS_PORTS.has(c.remotePort) || DNS_PORTS.has(c.localPort))) {
       this.watched.push({ c, sinceMicros: this.nowMicros, answersSeen: 0, multicast: c.remotePort !== 53 && c.localPort !== 53 });
     }
     this.fresh.push(c.remoteAddr);
@@ -64,6 +67,8 @@ export class Hostnames {
     let changed = false;
     const fresh = this.fresh;
     this.fresh = [];
+    // Nothing learned from the wire (no DPI, or no DNS seen yet) and nothing to ask: no name to find.
+    if (this.passive.size === 0 && this.reverse === null) return false;
     for (const address of fresh) {
       const name = this.passive.nameOfCanonical(address, nowMicros);
       if (name !== undefined) {

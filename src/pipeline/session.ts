@@ -283,8 +283,8 @@ export class Session {
     const sideChanged = side.version !== this.rowsSideVersion;
     const hostnamesChanged = side.hostnamesVersion !== this.rowsHostnamesVersion;
     for (let i = 0; i < list.length; i++) {
-      const last = table.slotRow(i) as ConnectionRow | null;
-      if (!table.takeChanged(i) && last !== null) {
+      const last = table.slotRow(i) as ConnectionRow | null | undefined;
+      if (!table.takeChanged(i) && last != null) {
         if (!sideChanged) {
           rows[i] = last;
           continue;

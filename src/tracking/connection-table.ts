@@ -67,9 +67,12 @@ export class ConnectionTable {
   private readonly fragments = new Map<string, Connection>();
   private readonly ctx: DpiContext = { transport: 0, fromClient: false, srcPort: 0, dstPort: 0, seq: 0, tsMicros: 0 };
   private readonly opts: TableOptions;
+  /** Rates and row bookkeeping for snapshot readers (sampleRates); a headless run skips both. */
+  private readonly forReaders: boolean;
 
   constructor(opts: TableOptions) {
     this.opts = opts;
+    this.forReaders = opts.sampleRates !== false;
     this.flows = new FlowTable<Connection>(Math.min(opts.maxConnections, 65536));
     warmUp(this);
   }
@@ -174,7 +177,7 @@ export class ConnectionTable {
   tick(nowMicros: number): void {
     const list = this.list;
     const deadlines = this.deadlines;
-    const rates = this.opts.sampleRates !== false;
+    const rates = this.forReaders;
     // A connection with no packet since the last tick and both rates at zero keeps them at zero without a
     // sample (sampleRates bridges the gap when traffic resumes): a large idle table costs one comparison each.
     const since = this.lastTickMicros;
@@ -200,13 +203,16 @@ export class ConnectionTable {
       const seen = c.lastSeenMicros;
       let due = seen + timeout;
       if (idle < ACTIVE_IDLE_MICROS) due = Math.min(due, seen + ACTIVE_IDLE_MICROS);
-      if (c.protocol === IpProto.UDP) {
+      // Readers (a screen) see UDP states change with idleness; events do not need those wake-ups.
+      if (rates && c.protocol === IpProto.UDP) {
         if (idle < UDP_ACTIVE_MICROS) due = Math.min(due, seen + UDP_ACTIVE_MICROS);
         else if (idle < UDP_STALE_FRACTION * timeout) due = Math.min(due, seen + UDP_STALE_FRACTION * timeout);
       }
       deadlines[i] = due;
-      flags[i]! |= SLOT_CHANGED;
-      if (rates && (seen >= since || (flags[i]! & SLOT_HOT) !== 0)) this.sample(c, i, nowMicros, since);
+      if (rates) {
+        flags[i]! |= SLOT_CHANGED;
+        if (seen >= since || (flags[i]! & SLOT_HOT) !== 0) this.sample(c, i, nowMicros, since);
+      }
     }
   }
 
@@ -228,12 +234,14 @@ export class ConnectionTable {
     return (flags & SLOT_CHANGED) !== 0 || this.deadlines[slot] === 0;
   }
 
+  /** The row kept for the slot, or undefined. */
   slotRow(slot: number): unknown {
     return this.slotRows[slot];
   }
 
+  /** Keeps `row` for the slot (only for a table kept for readers: a headless one does not move rows with slots). */
   setSlotRow(slot: number, row: unknown): void {
-    this.slotRows[slot] = row;
+    if (this.forReaders) this.slotRows[slot] = row;
   }
 
   /** Connections created since the last drain, oldest first, without draining them. */
@@ -291,8 +299,10 @@ export class ConnectionTable {
       this.slotFlags = flags;
     }
     this.deadlines[c.slot] = 0;
-    this.slotFlags[c.slot] = SLOT_CHANGED;
-    this.slotRows[c.slot] = null;
+    if (this.forReaders) {
+      this.slotFlags[c.slot] = SLOT_CHANGED;
+      this.slotRows[c.slot] = null;
+    }
     this.created.push(c);
     this.totalCreated++;
     return c;
@@ -304,11 +314,13 @@ export class ConnectionTable {
     if (last !== c) {
       this.list[c.slot] = last;
       this.deadlines[c.slot] = this.deadlines[last.slot]!;
-      this.slotFlags[c.slot] = this.slotFlags[last.slot]!;
-      this.slotRows[c.slot] = this.slotRows[last.slot];
+      if (this.forReaders) {
+        this.slotFlags[c.slot] = this.slotFlags[last.slot]!;
+        this.slotRows[c.slot] = this.slotRows[last.slot];
+      }
       last.slot = c.slot;
     }
-    this.slotRows.length = this.list.length;
+    if (this.forReaders) this.slotRows.length = this.list.length;
     c.slot = -1;
     c.closedAtMicros = now;
     c.closeReason = reason;
