@@ -183,9 +183,18 @@ export async function main(argv: string[]): Promise<number> {
   const enrichers: Enricher[] = [hostnames];
   if (local !== null) enrichers.push(addressRefresher(local));
   if (capture !== null) {
-    enrichers.push(new InterfaceMonitor(() => readInterfaceCounters(), capture.device));
     // Process attribution needs the host's /proc: live capture only (a replay's sockets are long gone).
-    if (process.platform === 'linux') enrichers.push(new ProcessAttribution(linuxProcessHost()));
+    if (process.platform === 'linux') {
+      enrichers.push(new InterfaceMonitor(() => readInterfaceCounters(), capture.device));
+      enrichers.push(new ProcessAttribution(linuxProcessHost(), setImmediate, undefined, (message) => {
+        say(message);
+        logger.info({}, message);
+      }));
+    } else {
+      const message = 'process attribution and interface statistics are not supported on this platform';
+      say(message);
+      logger.info({}, message);
+    }
   }
   const session = new Session(source, () => eventSinks(config, logger), {
     maxConnections: config.maxConnections,

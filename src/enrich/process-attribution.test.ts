@@ -236,3 +236,24 @@ test('a connection whose own socket was in the tables read a moment ago is answe
   pa.apply(2 * S, side, list);
   assert.equal(side.processes.get(23)?.pid, 72);
 });
+
+test('processes we may not read are said once, and their connections simply get no owner', () => {
+  const host = new FakeHost();
+  host.sockets_ = [socket(40_008, 443, 801), socket(40_009, 443, 802)];
+  // 802 belongs to another user's process: its fds cannot be read without the capabilities.
+  host.truth = new Map([[801, 45]]);
+  const denied = Object.assign(host, { scanAll(): number { FakeHost.prototype.scanAll.call(host); return 3; } });
+  const deferred: (() => void)[] = [];
+  const notices: string[] = [];
+  const pa = new ProcessAttribution(denied, (w) => deferred.push(w), new FakeTimers(), (m) => notices.push(m));
+  const side = new SideTables();
+  const list = [conn(8, 40_008), conn(9, 40_009)];
+  for (let t = 1; t <= 7; t += 2) {
+    pa.apply(t * S, side, list);
+    while (deferred.length > 0) deferred.shift()!();
+  }
+  assert.equal(side.processes.get(8)?.pid, 45);
+  assert.equal(side.processes.has(9), false, 'no owner rather than a guess');
+  assert.equal(notices.length, 1, 'said once, however many refreshes');
+  assert.match(notices[0]!, /3 processes could not be read .*cap_dac_read_search,cap_sys_ptrace/);
+});

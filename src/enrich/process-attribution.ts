@@ -11,7 +11,8 @@ export interface ProcessHost {
   sockets(): SocketEntry[];
   /** Inode → pid owners, refreshed by the two scans below. */
   readonly owners: SocketOwners;
-  scanAll(): void;
+  /** Scans every pid; returns how many could not be read for lack of privilege (another user's, without the capabilities). */
+  scanAll(): number | void;
   /** Reads new pids first and stops once every wanted inode has an owner. */
   scanNewFirst(wanted: ReadonlySet<number>): void;
   processName(pid: number): string | null;
@@ -76,16 +77,21 @@ export class ProcessAttribution {
   /** The socket tables last read, and when (timers.now() before the read). */
   private recent: ProcessMatcher | null = null;
   private recentMs = -Infinity;
+  /** Said once: processes we may not read (attribution degrades to "no process" for their connections). */
+  private readonly notice: (message: string) => void;
+  private deniedNoticed = false;
 
   /**
    * `defer` runs the periodic full refresh outside the tick (default: on the next turn of the event loop),
    * so a tick never waits for a scan of /proc; its results land on the following tick. `timers` space the
    * targeted refreshes (default: performance.now and an unref'd setTimeout).
    */
-  constructor(host: ProcessHost, defer: (work: () => void) => void = setImmediate, timers: AttributionTimers = realTimers) {
+  constructor(host: ProcessHost, defer: (work: () => void) => void = setImmediate, timers: AttributionTimers = realTimers,
+    notice: (message: string) => void = () => {}) {
     this.host = host;
     this.defer = defer;
     this.timers = timers;
+    this.notice = notice;
   }
 
   /**
@@ -187,7 +193,13 @@ export class ProcessAttribution {
       // Reading every process's fds is most of a full refresh, and it cannot help a connection no socket
       // here serves (another network namespace, forwarded traffic, a socket already closed): skip it
       // when every connection still wanted is of that kind.
-      if (wanted.some((w) => matcher.hasSocket(w.e))) this.host.scanAll();
+      if (wanted.some((w) => matcher.hasSocket(w.e))) {
+        const denied = this.host.scanAll();
+        if (typeof denied === 'number' && denied > 0 && !this.deniedNoticed) {
+          this.deniedNoticed = true;
+          this.notice(`process attribution: ${denied} processes could not be read (other users' processes need root or cap_dac_read_search,cap_sys_ptrace); their connections show no process`);
+        }
+      }
     } else {
       const inodes = new Set<number>();
       for (const w of wanted) for (const inode of matcher.unownedInodes(w.e)) inodes.add(inode);

@@ -13,7 +13,7 @@ export function linuxProcessHost(root = '/proc') {
   return {
     sockets: () => readSocketTables(root),
     owners: pids,
-    scanAll: () => { pids.scanAll(); },
+    scanAll: (): number => pids.scanAll().denied,
     scanNewFirst: (wanted: ReadonlySet<number>) => { pids.scanNewFirst(wanted); },
     processName: (pid: number) => processName(root, pid),
     cgroup: (pid: number): CgroupInfo | undefined => {
