@@ -39,10 +39,17 @@ export interface AppInfo {
    * transport state.
    */
   state: string | undefined;
+  /**
+   * How the label was reached: 'content' (a handshake or message parsed), 'mid-stream' (the protocol's
+   * framing recognised without a handshake), 'port' (a guess from the port alone, never shown as a fact).
+   */
+  confidence: DpiConfidence;
 }
 
-export function newAppInfo(protocol: AppProtocol): AppInfo {
-  return { protocol, domain: undefined, details: {}, state: undefined };
+export type DpiConfidence = 'content' | 'mid-stream' | 'port';
+
+export function newAppInfo(protocol: AppProtocol, confidence: DpiConfidence = 'content'): AppInfo {
+  return { protocol, domain: undefined, details: {}, state: undefined, confidence };
 }
 
 /** Longest string we keep from the wire (banners, names, paths). */

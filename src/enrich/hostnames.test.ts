@@ -14,7 +14,7 @@ let nextId = 1;
 function conn(remoteAddr: string, remotePort: number, details?: AppDetails): ConnectionKey {
   return {
     id: nextId++, protocol: 17, family: 4, localAddr: '10.0.0.5', localPort: 40_000 + nextId, remoteAddr, remotePort,
-    dpi: details === undefined ? null : { app: { protocol: 'DNS', domain: undefined, details, state: undefined }, done: false },
+    dpi: details === undefined ? null : { app: { protocol: 'DNS', domain: undefined, details, state: undefined, confidence: 'content' }, done: false },
   };
 }
 

@@ -23,7 +23,7 @@ function conn(protocol: number, localPort: number, remotePort: number, family: 4
 }
 
 function withApp(c: Connection, protocol: AppProtocol, domain: string | undefined, details: Record<string, string | string[]> = {}, state?: string): void {
-  c.dpi = { app: { protocol, domain, details, state }, done: true };
+  c.dpi = { app: { protocol, domain, details, state, confidence: 'content' }, done: true };
   refreshAppTimeout(c);
 }
 

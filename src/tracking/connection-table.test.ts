@@ -102,7 +102,7 @@ class Session {
 const st = (c: Connection): string => ['NEW', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSING', 'CLOSED'][c.tcpState]!;
 
 function fakeDpi(c: Connection, protocol: AppProtocol, state?: string): void {
-  c.dpi = { app: { protocol, domain: undefined, details: {}, state }, done: true };
+  c.dpi = { app: { protocol, domain: undefined, details: {}, state, confidence: 'content' }, done: true };
   refreshAppTimeout(c);
 }
 
@@ -733,7 +733,7 @@ test('what the inspector learns while it inspects sets the timeout: DNS 30 s, th
   const inspector: PayloadInspector = {
     begin: (): FlowInspection => ({ app: null, done: false }),
     inspect(flow: FlowInspection): void {
-      flow.app = { protocol, domain: undefined, details: {}, state };
+      flow.app = { protocol, domain: undefined, details: {}, state, confidence: 'content' };
     },
   };
   const net = new Net({ inspector });
