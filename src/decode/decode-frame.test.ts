@@ -178,6 +178,16 @@ function eth(type: number, payload: Part, tags: Tag[] = []): Uint8Array {
   return cat(MAC_B, MAC_A, ...tags.map((t) => [...be16(t.tpid), ...be16(0x2000 | t.vid)]), be16(type), payload);
 }
 
+/** A PPPoE session header (session 0x1234) and the two-byte PPP protocol field around `payload`. */
+function pppoe(pppProto: number, payload: Part): Uint8Array {
+  return cat([0x11, 0x00], be16(0x1234), be16(2 + payload.length), be16(pppProto), payload);
+}
+
+/** An MPLS label stack (bottom-of-stack bit on the last entry, TTL 64) in front of `payload`. */
+function mpls(labels: number[], payload: Part): Uint8Array {
+  return cat(...labels.map((l, i) => be32(((l << 12) | (i === labels.length - 1 ? 0x100 : 0) | 64) >>> 0)), payload);
+}
+
 function sll(proto: number, payload: Part): Uint8Array {
   return cat(be16(0), be16(1), be16(6), [...MAC_A, 0, 0], be16(proto), payload);
 }
@@ -290,9 +300,11 @@ test('802.1Q, QinQ and 0x9100 tags: VLAN id of the outer tag and the link header
   expectView(d.view, { linkHeaderLength: 22, vlanId: 200, l3: L3.IPV6, srcPort: 5353, dstPort: 53 });
   d = decodeOk(eth(0x0806, arp(1, '10.0.0.1', '10.0.0.2'), [{ tpid: 0x9100, vid: 7 }]), LinkType.ETHERNET);
   expectView(d.view, { linkHeaderLength: 18, vlanId: 7, l3: L3.ARP, arpOp: 1 });
-  // Five stacked tags is more than any real frame: the fifth TPID is left as an unsupported ethertype.
-  const five = eth(0x0800, inner, [1, 2, 3, 4, 5].map((vid) => ({ tpid: 0x8100, vid })));
-  assert.equal(decode(five, LinkType.ETHERNET).code, Skip.UNSUPPORTED_ETHERTYPE);
+  // Up to eight stacked tags are walked; a ninth is more than any real frame and the frame is malformed.
+  const tags = (n: number): Tag[] => Array.from({ length: n }, (_, i) => ({ tpid: 0x8100, vid: i + 1 }));
+  d = decodeOk(eth(0x0800, inner, tags(8)), LinkType.ETHERNET);
+  expectView(d.view, { linkHeaderLength: 14 + 32, vlanId: 1, l3: L3.IPV4, srcPort: 40000 });
+  assert.equal(decode(eth(0x0800, inner, tags(9)), LinkType.ETHERNET).code, Skip.BAD_LINK_HEADER);
 });
 
 test('Ethernet: 802.3 length field and unknown ethertypes are unsupported, not malformed', () => {
@@ -525,6 +537,7 @@ test('one reused view: nothing leaks from the previous frame', () => {
 const DECODER_CODES = new Set<number>([
   Skip.OK, Skip.TRUNCATED_LINK, Skip.UNSUPPORTED_LINK, Skip.UNSUPPORTED_ETHERTYPE, Skip.TRUNCATED_IP,
   Skip.BAD_IP_HEADER, Skip.TRUNCATED_TRANSPORT, Skip.BAD_TRANSPORT_HEADER, Skip.BAD_ARP,
+  Skip.PPPOE_DISCOVERY, Skip.UNSUPPORTED_PPP_PROTOCOL, Skip.UNSUPPORTED_MPLS_PAYLOAD, Skip.BAD_LINK_HEADER,
 ]);
 
 const VIEW_FIELDS = Object.keys(new PacketView()) as (keyof PacketView)[];
@@ -571,6 +584,9 @@ const VALID: [string, number, Uint8Array][] = [
   ['loop igmp', LinkType.LOOP, nullLink(2, false, ipv4({ src: '10.0.0.1', dst: '224.0.0.1', proto: IpProto.IGMP, payload: igmpReport('239.0.0.1') }))],
   ['raw later fragment', LinkType.RAW, ipv4({ src: '10.0.0.1', dst: '10.0.0.2', proto: IpProto.UDP, fragOffset: 3, payload: fill(24) })],
   ['pktap eth tcp', LinkType.PKTAP, pktap(LinkType.ETHERNET, eth(0x0800, tcp4()))],
+  ['eth vlan pppoe tcp', LinkType.ETHERNET, eth(0x8864, pppoe(0x0021, tcp4()), [{ tpid: 0x8100, vid: 9 }])],
+  ['eth mpls udp6', LinkType.ETHERNET, eth(0x8847, mpls([16, 17, 2], udp6()))],
+  ['sll pppoe mpls tcp', LinkType.LINUX_SLL, sll(0x8864, pppoe(0x0281, mpls([99], tcp4())))],
 ];
 
 test('every prefix of valid frames decodes to a code without reading past the capture', () => {
@@ -616,7 +632,12 @@ function templates(link: number): Uint8Array[] {
     const net = FUZZ_PACKETS[r % FUZZ_PACKETS.length]!;
     const v6 = net[0]! >> 4 === 6;
     switch (link) {
-      case LinkType.ETHERNET: out.push(r % 5 === 0 ? eth(0x0806, arp(1, '1.2.3.4', '5.6.7.8')) : eth(v6 ? 0x86dd : 0x0800, net, r % 3 === 0 ? [{ tpid: 0x8100, vid: r }] : [])); break;
+      case LinkType.ETHERNET:
+        if (r % 5 === 0) out.push(eth(0x0806, arp(1, '1.2.3.4', '5.6.7.8')));
+        else if (r % 7 === 1) out.push(eth(0x8864, pppoe(v6 ? 0x0057 : 0x0021, net), [{ tpid: 0x88a8, vid: r }, { tpid: 0x8100, vid: r }]));
+        else if (r % 7 === 2) out.push(eth(0x8847, mpls([r, r + 1], net)));
+        else out.push(eth(v6 ? 0x86dd : 0x0800, net, r % 3 === 0 ? [{ tpid: 0x8100, vid: r }] : []));
+        break;
       case LinkType.LINUX_SLL: out.push(sll(v6 ? 0x86dd : 0x0800, net)); break;
       case LinkType.LINUX_SLL2: out.push(sll2(v6 ? 0x86dd : 0x0800, net)); break;
       case LinkType.NULL:

@@ -30,7 +30,7 @@ export function decodeFrame(
   view.icmpCode = 0;
   view.icmpId = 0;
   view.arpOp = 0;
-  view.vlanId = 0; // only the Ethernet decoder sets it; other link types must not inherit it
+  view.vlanId = 0; // only a VLAN tag sets it; untagged frames must not inherit the last tagged one's
   view.payloadOffset = 0;
   view.payloadLength = 0;
   view.payloadWireLength = 0;
