@@ -1,6 +1,6 @@
 // The record connection events travel as, and where they go (JSON log, headless output).
 
-import type { AppDetails } from './app-info.js';
+import type { AppDetails, DpiConfidence } from './app-info.js';
 
 export type EventType = 'new_connection' | 'connection_closed';
 
@@ -25,6 +25,8 @@ export interface ConnectionEvent {
   direction?: 'outgoing' | 'incoming';
   dpi_protocol?: string;
   dpi_domain?: string;
+  /** How dpi_protocol was reached: 'content', 'mid-stream' or 'port' (a guess from the port alone). */
+  dpi_confidence?: DpiConfidence;
   source_hostname?: string;
   destination_hostname?: string;
   bytes_sent?: number;

@@ -1,6 +1,6 @@
 // Snapshot: plain read-only rows of everything the monitor knows, built once per tick for screens and outputs.
 
-import type { AppDetails, AppProtocol } from './app-info.js';
+import type { AppDetails, AppProtocol, DpiConfidence } from './app-info.js';
 
 /** What deep packet inspection found, as a row sees it. */
 export interface AppRow {
@@ -8,6 +8,11 @@ export interface AppRow {
   /** SNI, else HTTP Host, else the first DNS query name. */
   readonly domain: string | undefined;
   readonly details: Readonly<AppDetails>;
+  /**
+   * How the label was reached: 'content', 'mid-stream' (framing without a handshake) or 'port' (a guess
+   * from the port alone, to be shown as a guess). The pipeline always sets it; absent means 'content'.
+   */
+  readonly confidence?: DpiConfidence;
 }
 
 /** TCP health counters of one connection (RustNet's rules). */

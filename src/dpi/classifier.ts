@@ -1,6 +1,6 @@
 // The interface every protocol classifier implements; the engine picks and drives them.
 
-import type { AppInfo } from '../core/app-info.js';
+import type { AppInfo, AppProtocol } from '../core/app-info.js';
 import type { DpiContext } from '../core/dpi-port.js';
 
 export type { DpiContext } from '../core/dpi-port.js';
@@ -14,8 +14,14 @@ export const Score = {
   NO: 0,
   /** Only the port suggests it (e.g. UDP 123 for NTP); content is not decisive. */
   PORT: 1,
+  /**
+   * The payload fits the protocol's framing as it looks in the middle of a stream (e.g. a TLS record
+   * header), without the start of a handshake or message: enough to let the session look further,
+   * not enough to beat content another classifier recognises.
+   */
+  FRAMING: 2,
   /** The content itself has this protocol's shape (magic bytes, structure checks passed). */
-  CONTENT: 2,
+  CONTENT: 3,
 } as const;
 
 /** What a session says after each feed(). */
@@ -51,7 +57,15 @@ export interface Classifier {
   detect(buf: Uint8Array, off: number, len: number, ctx: DpiContext): number;
   /**
    * New per-flow session; the payload passed to detect() is fed to it next. `score` is what detect()
-   * said of that payload (a session may skip checks detect() already made on the same bytes).
+   * said of that payload (a session may skip checks detect() already made on the same bytes). `seen`:
+   * payloads of the flow inspected before that one (0: it is the flow's first), so a stream protocol
+   * can tell that it joins the connection after its start and label it 'mid-stream'.
    */
-  start(score?: number): ClassifierSession;
+  start(score?: number, seen?: number): ClassifierSession;
+  /**
+   * The protocol the flow's ports alone suggest (443 → HTTPS), or undefined. The engine shows it with
+   * confidence 'port' while no classifier has recognised the flow's content, and keeps it when none
+   * does. Optional: a classifier without a port of its own has no guess. Must never throw.
+   */
+  guess?(ctx: DpiContext): AppProtocol | undefined;
 }

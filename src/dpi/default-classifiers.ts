@@ -5,6 +5,7 @@ import type { Classifier } from './classifier.js';
 import { dhcpClassifier } from './dhcp.js';
 import { dnsClassifier } from './dns.js';
 import { ftpClassifier } from './ftp.js';
+import { gquicClassifier } from './gquic.js';
 import { httpClassifier } from './http.js';
 import { mqttClassifier } from './mqtt.js';
 import { netbiosClassifier } from './netbios.js';
@@ -19,7 +20,7 @@ import { tlsClassifier } from './tls.js';
 export function defaultClassifiers(): Classifier[] {
   // Most common traffic first: a CONTENT match ends the search early.
   return [
-    tlsClassifier, httpClassifier, dnsClassifier, quicClassifier, sshClassifier, stunClassifier, ntpClassifier,
+    tlsClassifier, httpClassifier, dnsClassifier, quicClassifier, gquicClassifier, sshClassifier, stunClassifier, ntpClassifier,
     dhcpClassifier, ssdpClassifier, netbiosClassifier, snmpClassifier, bittorrentClassifier, mqttClassifier, ftpClassifier,
   ];
 }

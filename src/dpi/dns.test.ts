@@ -509,13 +509,20 @@ test('oversized counts and lengths', () => {
   resp[resp.length - 6] = 0xff;
   const r = classifyOne(resp, flowCtx(17, 53, 40000));
   assert.equal(r.app?.details.dns_answers, undefined);
-  // TCP length prefixes below the header size, and at the maximum.
+  // TCP length prefixes below the header size, and at the maximum. A prefix too short for a header is
+  // no frame: the session looks for a message start at later segments' starts (a connection joined
+  // mid-stream) and gives up after six payloads without one.
   for (const prefix of [[0, 0], [0, 11], [0xff, 0xff]]) {
     const buf = Uint8Array.from([...prefix, ...base]);
     const s = dnsClassifier.start();
     const v = s.feed(buf, 0, buf.length, flowCtx(6, 40000, 53, true, 1));
-    if (prefix[0] === 0xff) assert.equal(v, Verdict.MORE);
-    else assert.equal(v, Verdict.REJECT);
+    assert.equal(v, Verdict.MORE);
+    if (prefix[0] === 0xff) continue;
+    const verdicts: number[] = [v];
+    for (let k = 1; k < 6; k++) verdicts.push(s.feed(buf, 0, buf.length, flowCtx(6, 40000, 53, true, 1 + k * buf.length)));
+    const M = Verdict.MORE;
+    assert.deepEqual(verdicts, [M, M, M, M, M, Verdict.REJECT]);
+    assert.equal(s.app, null);
   }
   // Offsets outside the buffer are refused quietly.
   assert.equal(dnsClassifier.detect(base, 10, base.length, flowCtx(17, 40000, 53)), Score.NO);

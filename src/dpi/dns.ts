@@ -35,6 +35,11 @@ const MAX_RECORDS_STRICT = 64;
 const MAX_MESSAGES = 32;
 /** Bytes of one TCP-framed message we keep; longer messages are parsed from this prefix. */
 const TCP_BUFFER_CAP = 16 * 1024;
+/**
+ * TCP payloads a session may take without finding a message before it gives up: a connection joined
+ * mid-stream shows the rest of a message first, and the next one starts at a later segment.
+ */
+const TCP_SEARCH_FEEDS = 6;
 
 const TYPE_A = 1;
 const TYPE_CNAME = 5;
@@ -392,17 +397,31 @@ class DnsSession implements ClassifierSession {
   private tcp: [TcpDirection | null, TcpDirection | null] | null = null;
   /** detect() found the first datagram plausible: its checks need not run again on the same bytes. */
   private firstChecked: boolean;
+  /** The session came after other payloads of the flow (over TCP: the stream's start was missed). */
+  private readonly joinedLate: boolean;
+  /** TCP: bytes before the first message could not be framed, and a later segment start was taken as a boundary. */
+  private resynced = false;
+  /** TCP payloads taken while nothing was recognised. */
+  private tcpSearched = 0;
 
-  constructor(firstChecked: boolean) {
+  constructor(firstChecked: boolean, joinedLate: boolean) {
     this.firstChecked = firstChecked;
+    this.joinedLate = joinedLate;
   }
 
   feed(buf: Uint8Array, off: number, len: number, ctx: DpiContext): number {
     const checked = this.firstChecked;
     this.firstChecked = false;
     if (off < 0 || len <= 0 || off + len > buf.length) return this.verdict();
-    if (ctx.transport === TRANSPORT_TCP) this.feedTcp(buf, off, off + len, ctx);
-    else this.message(buf, off, off + len, len, ctx, checked);
+    if (ctx.transport === TRANSPORT_TCP) {
+      // Only payloads that leave framing lost count against the search: a message trickling in byte by
+      // byte is progress.
+      if (this.feedTcp(buf, off, off + len, ctx) && this.app === null && ++this.tcpSearched >= TCP_SEARCH_FEEDS) {
+        this.failed = true;
+      }
+    } else if (!this.message(buf, off, off + len, len, ctx, checked) && this.app === null) {
+      this.failed = true;
+    }
     return this.verdict();
   }
 
@@ -416,7 +435,8 @@ class DnsSession implements ClassifierSession {
     return Verdict.MORE;
   }
 
-  private feedTcp(b: Uint8Array, start: number, end: number, ctx: DpiContext): void {
+  /** One TCP segment; true when the direction's framing is lost after it (a message start is looked for). */
+  private feedTcp(b: Uint8Array, start: number, end: number, ctx: DpiContext): boolean {
     const which = ctx.fromClient ? 0 : 1;
     const tcp = (this.tcp ??= [null, null]);
     let dir = tcp[which];
@@ -425,18 +445,18 @@ class DnsSession implements ClassifierSession {
     if (!stream.started) stream.start(ctx.seq);
     // Retransmission or overlap: only bytes past what we already took are new.
     const arrival = stream.push(b, start, end - start, ctx.seq);
-    if (arrival === Arrival.OLD) return;
+    if (arrival === Arrival.OLD) return dir.lost;
     if (arrival === Arrival.GAP) {
       // Bytes missing: the message in progress cannot be completed and framing is unknown.
-      dir.resetMessage();
-      dir.lost = true;
+      this.loseFraming(dir);
     }
     const p = stream.fresh;
     if (dir.lost) {
-      if (end - p < 2 || !plausibleMessage(b, p + 2, end, u16(b, p), false)) return;
+      if (end - p < 2 || !plausibleMessage(b, p + 2, end, u16(b, p), false)) return true;
       dir.lost = false;
     }
     this.frames(dir, b, p, end, ctx);
+    return dir.lost;
   }
 
   /** Splits a TCP byte run into length-prefixed messages (RFC 1035 §4.2.2). */
@@ -458,9 +478,7 @@ class DnsSession implements ClassifierSession {
         }
         if (declared < HEADER_LEN) {
           // Not a DNS frame: framing is lost until a segment starts a message again.
-          dir.resetMessage();
-          dir.lost = true;
-          if (this.app === null) this.failed = true;
+          this.loseFraming(dir);
           return;
         }
         dir.msgLen = declared;
@@ -471,7 +489,10 @@ class DnsSession implements ClassifierSession {
       const want = dir.msgLen - dir.got;
       if (dir.got === 0 && end - p >= want) {
         // Whole message in this segment: parse it where it lies.
-        this.message(b, p, p + want, want, ctx, false);
+        if (!this.message(b, p, p + want, want, ctx, false) && this.app === null) {
+          this.loseFraming(dir);
+          return;
+        }
         p += want;
         dir.resetMessage();
         continue;
@@ -492,35 +513,47 @@ class DnsSession implements ClassifierSession {
       dir.got += take;
       p += take;
       if (dir.got === dir.msgLen) {
-        this.message(dir.store!, 0, dir.stored, dir.msgLen, ctx, false);
+        if (!this.message(dir.store!, 0, dir.stored, dir.msgLen, ctx, false) && this.app === null) {
+          this.loseFraming(dir);
+          return;
+        }
         dir.resetMessage();
       } else if (this.app === null && dir.stored >= HEADER_LEN && !plausibleHeader(dir.store!, dir.msgLen)) {
-        this.failed = true;
-        dir.resetMessage();
-        dir.lost = true;
+        this.loseFraming(dir);
         return;
       }
     }
   }
 
   /**
-   * One message at b[s..end) (end < s + msgLen when only a prefix was kept). Invalid messages
-   * before the first valid one make the session reject; later ones are skipped.
+   * The bytes did not frame as a message: before anything was recognised this is a connection joined
+   * mid-stream (or not DNS). Either way the next boundary is looked for at a later segment's start
+   * (RFC 1035 §4.2.2: each message is its 2-byte length, then the message), within TCP_SEARCH_FEEDS.
    */
-  private message(b: Uint8Array, s: number, end: number, msgLen: number, ctx: DpiContext, checked: boolean): void {
+  private loseFraming(dir: TcpDirection): void {
+    dir.resetMessage();
+    dir.lost = true;
+    if (this.app === null) this.resynced = true;
+  }
+
+  /**
+   * One message at b[s..end) (end < s + msgLen when only a prefix was kept); false when it is not a
+   * plausible message (callers decide what that means before and after the first valid one).
+   */
+  private message(b: Uint8Array, s: number, end: number, msgLen: number, ctx: DpiContext, checked: boolean): boolean {
     this.messages++;
-    if (!checked && !plausibleMessage(b, s, end, msgLen, false)) {
-      if (this.app === null) this.failed = true;
-      return;
-    }
+    if (!checked && !plausibleMessage(b, s, end, msgLen, false)) return false;
+    const flags = u16(b, s + 2);
+    const qr = flags >>> 15;
     let app = this.app;
     if (app === null) {
       const port = dnsPort(ctx);
       const protocol: AppProtocol = port === PORT_MDNS ? 'mDNS' : port === PORT_LLMNR ? 'LLMNR' : 'DNS';
-      app = this.app = newAppInfo(protocol);
+      // Over TCP the client's query opens the stream (RFC 7766 §6.2.1): a boundary found after other
+      // bytes, a session that came late, or a response first all mean the stream's start was missed.
+      const late = ctx.transport === TRANSPORT_TCP && (this.joinedLate || this.resynced || qr === 1);
+      app = this.app = newAppInfo(protocol, late ? 'mid-stream' : 'content');
     }
-    const flags = u16(b, s + 2);
-    const qr = flags >>> 15;
     let rcode = flags & 0xf;
     const qd = u16(b, s + 4);
     const an = u16(b, s + 6);
@@ -562,6 +595,7 @@ class DnsSession implements ClassifierSession {
     }
     app.state = qr === 1 ? 'DNS_RESPONSE' : 'DNS_QUERY';
     if (qr === 1) app.details.dns_rcode = rcodeName(rcode);
+    return true;
   }
 
   private answer(b: Uint8Array, s: number, type: number, rdStart: number, rdEnd: number): void {
@@ -649,7 +683,11 @@ export const dnsClassifier: Classifier = {
   id: 'dns',
   transports: Transport.BOTH,
   detect,
-  start(score?: number): ClassifierSession {
-    return new DnsSession(score === Score.CONTENT);
+  start(score?: number, seen?: number): ClassifierSession {
+    return new DnsSession(score === Score.CONTENT, (seen ?? 0) > 0);
+  },
+  guess(ctx: DpiContext): AppProtocol | undefined {
+    const port = dnsPort(ctx);
+    return port === PORT_DNS ? 'DNS' : port === PORT_MDNS ? 'mDNS' : port === PORT_LLMNR ? 'LLMNR' : undefined;
   },
 };

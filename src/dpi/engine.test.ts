@@ -106,8 +106,13 @@ describe('DpiEngine with the default classifiers: content beats port', () => {
       const app = inspect(engine, payloads).app;
       assert.equal(app?.domain, undefined, `case ${k}: domain ${app?.domain}`);
       assert.equal(app?.details.sni, undefined, `case ${k}`);
-      // Over TCP nothing may even claim the flow: TLS only has the port and the bytes are not a hello.
-      if (transport === TCP) assert.equal(app, null, `case ${k}: ${app?.protocol}`);
+      // Over TCP nothing is recognised: TLS only has the port, the bytes are neither a hello nor a record
+      // layer, so the label is the port's guess, marked as such.
+      if (transport === TCP) {
+        assert.equal(app?.protocol, 'HTTPS', `case ${k}`);
+        assert.equal(app?.confidence, 'port', `case ${k}: ${app?.protocol}`);
+        assert.deepEqual(app?.details, {}, `case ${k}`);
+      }
     }
   });
 });
@@ -235,5 +240,76 @@ describe('DpiEngine driving sessions', () => {
     assert.equal(udpOnly.sessions, 0, 'a UDP classifier never sees TCP');
     engine.inspect(flow, BYTES, 0, BYTES.length, flowCtx(UDP, 40000, 53));
     assert.equal(flow.app?.protocol, 'DNS');
+  });
+});
+
+describe('DpiEngine: port guesses, framing, and where a session joins', () => {
+  /** A classifier that guesses `protocol` on `port` and recognises payloads starting with `magic`. */
+  function guessing(port: number, protocol: AppInfo['protocol'], magic: number, calls: { guess: number; seen: number[] }): Classifier {
+    return {
+      id: `guess-${port}`,
+      transports: Transport.TCP,
+      detect: (buf, off, len, ctx) => (len > 0 && buf[off] === magic ? Score.CONTENT : ctx.dstPort === port ? Score.PORT : Score.NO),
+      start(_score?: number, seen?: number): ClassifierSession {
+        calls.seen.push(seen ?? -1);
+        const s = {
+          app: null as AppInfo | null,
+          feed(buf: Uint8Array, off: number, len: number): number {
+            if (len > 0 && buf[off] === magic) s.app = newAppInfo(protocol);
+            return s.app === null ? Verdict.REJECT : Verdict.DONE;
+          },
+        };
+        return s;
+      },
+      guess(ctx) {
+        calls.guess++;
+        return ctx.dstPort === port || ctx.srcPort === port ? protocol : undefined;
+      },
+    };
+  }
+
+  it('a flow nothing recognises shows its port\'s guess, asked once; content replaces it', () => {
+    const calls = { guess: 0, seen: [] as number[] };
+    // The first classifier only has the port (its session rejects the junk); the second knows the bytes.
+    const engine = new DpiEngine([guessing(7000, 'MQTT', 0xff, calls), guessing(7001, 'MQTT', 0x10, calls)]);
+    const flow = engine.begin();
+    const junk = Uint8Array.of(1, 2, 3);
+    engine.inspect(flow, junk, 0, 3, flowCtx(TCP, 40000, 7000, true, 1));
+    assert.deepEqual([flow.app?.protocol, flow.app?.confidence], ['MQTT', 'port']);
+    engine.inspect(flow, junk, 0, 3, flowCtx(TCP, 7000, 40000, false, 1));
+    assert.equal(calls.guess, 1, 'the guess is made once per flow');
+    engine.inspect(flow, Uint8Array.of(0x10), 0, 1, flowCtx(TCP, 40000, 7000, true, 4));
+    assert.deepEqual([flow.app?.protocol, flow.app?.confidence], ['MQTT', 'content']);
+    // Sessions learn how many payloads came before them: the first one saw none, the second two.
+    assert.deepEqual(calls.seen, [0, 2]);
+  });
+
+  it('no guess is looked for when the first payload is recognised, and none on other ports', () => {
+    const calls = { guess: 0, seen: [] as number[] };
+    const engine = new DpiEngine([guessing(7000, 'MQTT', 0x10, calls)]);
+    const recognised = engine.begin();
+    engine.inspect(recognised, Uint8Array.of(0x10), 0, 1, flowCtx(TCP, 40000, 7000, true, 1));
+    assert.equal(recognised.app?.confidence, 'content');
+    assert.equal(calls.guess, 0);
+    const elsewhere = engine.begin();
+    for (let i = 0; i < MAX_UNCLAIMED_PAYLOADS; i++) engine.inspect(elsewhere, Uint8Array.of(9), 0, 1, flowCtx(TCP, 40000, 7001, true, 1 + i));
+    assert.equal(elsewhere.app, null);
+    assert.equal(elsewhere.done, true);
+  });
+
+  it('framing beats a port and loses to content', () => {
+    const picked: string[] = [];
+    const scoring = (id: string, score: number): Classifier => ({
+      id, transports: Transport.TCP, detect: () => score,
+      start: () => {
+        picked.push(id);
+        return { app: null, feed: () => Verdict.MORE };
+      },
+    });
+    const engine = new DpiEngine([scoring('port', Score.PORT), scoring('framing', Score.FRAMING), scoring('content', Score.CONTENT)]);
+    engine.inspect(engine.begin(), BYTES, 0, BYTES.length, tcp(1));
+    const engine2 = new DpiEngine([scoring('port', Score.PORT), scoring('framing', Score.FRAMING)]);
+    engine2.inspect(engine2.begin(), BYTES, 0, BYTES.length, tcp(1));
+    assert.deepEqual(picked, ['content', 'framing']);
   });
 });

@@ -1,6 +1,7 @@
-// HTTP/1.x classifier: first request (method, target, Host), response status, and TLS inside CONNECT tunnels.
+// HTTP/1.x classifier: first request (method, target, Host), response status, and TLS inside CONNECT tunnels;
+// on a connection joined mid-stream, the first status line or request found at a segment's start.
 
-import { newAppInfo, type AppInfo } from '../core/app-info.js';
+import { newAppInfo, type AppInfo, type AppProtocol } from '../core/app-info.js';
 import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 import { Arrival, TcpStream } from './tcp-stream.js';
 import { wireText, wireToken } from './wire-text.js';
@@ -14,6 +15,8 @@ const MAX_LINE_BYTES = 8 * 1024;
 const FEED_LIMIT = 10;
 /** How far detect() looks for the end of the request line. */
 const DETECT_SCAN = 2048;
+/** RFC 9110 §4.2.1: the http scheme's default port, the only one that alone suggests HTTP. */
+const HTTP_PORT = 80;
 
 /**
  * Request methods of RFC 9110 §9.3, PATCH (RFC 5789) and the WebDAV methods of RFC 4918 §9,
@@ -136,6 +139,13 @@ class LineReader {
     private readonly client: boolean,
   ) {}
 
+  /** Read from `seq` on as from the start of a message, forgetting any line in progress. */
+  restart(seq: number): void {
+    this.desync = false;
+    this.lineLen = 0;
+    this.stream.start(seq);
+  }
+
   push(buf: Uint8Array, off: number, len: number, seq: number): void {
     if (this.desync) return;
     if (!this.stream.started) this.stream.start(seq);
@@ -228,21 +238,36 @@ class HttpSession implements ClassifierSession, LineSink {
   private tunnel: number = Tunnel.NONE;
   /** The TLS session reading a CONNECT tunnel's handshake, once one starts. */
   private tunnelTls: ClassifierSession | null = null;
+  /**
+   * The session did not see the connection from its start: it came after other payloads of the flow,
+   * or after bytes that start no message, or the first message was a response without its request.
+   * A label found then is 'mid-stream', and bytes that start no message are passed over (a message
+   * start is looked for at later segments' starts) instead of ending the session.
+   */
+  private midStream: boolean;
+  /** Which side sends requests is known (from the first message start found). */
+  private rolesKnown = false;
+  /** The flow's first sender is the HTTP server (a capture that began after the request). */
+  private swapped = false;
+  /**
+   * A direction is looking for a message start at the start of its next segments (rather than reading
+   * lines, which would join a request that starts a segment to the unended line of a body before it).
+   */
+  private clientSearching: boolean;
+  private serverSearching: boolean;
+  /** A status line was read (the server's stream was in step at least once). */
+  private statusSeen = false;
+
+  constructor(midStream: boolean) {
+    this.midStream = midStream;
+    this.clientSearching = midStream;
+    this.serverSearching = midStream;
+  }
 
   feed(buf: Uint8Array, off: number, len: number, ctx: DpiContext): number {
     this.feeds++;
     if (this.tunnel === Tunnel.OPEN) return this.feedTunnel(buf, off, len, ctx);
-    if (len > 0 && off >= 0 && off + len <= buf.length) {
-      if (ctx.fromClient) {
-        if (this.clientPhase !== Phase.STOP) {
-          this.clientLines.push(buf, off, len, ctx.seq >>> 0);
-          if (this.clientLines.desync) this.stopClient();
-        }
-      } else if (this.serverPhase !== Phase.STOP) {
-        this.serverLines.push(buf, off, len, ctx.seq >>> 0);
-        if (this.serverLines.desync) this.stopServer();
-      }
-    }
+    if (len > 0 && off >= 0 && off + len <= buf.length) this.take(buf, off, len, ctx);
     if (this.app === null) {
       return this.foreign || this.feeds >= FEED_LIMIT ? Verdict.REJECT : Verdict.MORE;
     }
@@ -252,6 +277,57 @@ class HttpSession implements ClassifierSession, LineSink {
       return Verdict.DONE;
     }
     return Verdict.MORE;
+  }
+
+  /** One segment to the reader of its sender's role (requests or responses). */
+  private take(buf: Uint8Array, off: number, len: number, ctx: DpiContext): void {
+    const seq = ctx.seq >>> 0;
+    if (!this.rolesKnown && !this.findRoles(buf, off, len, ctx.fromClient)) return;
+    if (ctx.fromClient !== this.swapped) {
+      if (this.clientPhase === Phase.STOP) return;
+      if (this.clientSearching) {
+        // RFC 9112 §2.1: a message starts with its start-line; only a segment that begins with one resumes.
+        if (!looksLikeRequest(buf, off, len)) return;
+        this.clientSearching = false;
+        this.clientLines.restart(seq);
+      }
+      this.clientLines.push(buf, off, len, seq);
+      if (this.clientLines.desync) this.stopClient();
+    } else {
+      if (this.serverPhase === Phase.STOP) return;
+      if (this.serverSearching) {
+        if (statusCode(buf, off, off + len) < 0) return;
+        this.serverSearching = false;
+        this.serverLines.restart(seq);
+      }
+      this.serverLines.push(buf, off, len, seq);
+      if (this.serverLines.desync) this.stopServer();
+    }
+  }
+
+  /**
+   * Which side is the client, from the first segment that starts a request or a response (the flow's
+   * first sender is the server when the capture began after the request). False while a session that
+   * joined mid-stream has found neither.
+   */
+  private findRoles(buf: Uint8Array, off: number, len: number, fromFirstSender: boolean): boolean {
+    if (statusCode(buf, off, off + len) >= 0) {
+      this.swapped = fromFirstSender;
+      // A response whose request was not seen: the connection was joined after its start, and the
+      // client's next bytes may be the rest of a request.
+      this.midStream = true;
+      this.clientSearching = true;
+    } else if (looksLikeRequest(buf, off, len)) {
+      this.swapped = !fromFirstSender;
+    } else if (this.midStream) {
+      return false;
+    } else {
+      // Seen from its start: the first sender is the client, and its reader decides (a request line
+      // may be cut anywhere, even inside the method).
+      this.swapped = false;
+    }
+    this.rolesKnown = true;
+    return true;
   }
 
   /**
@@ -299,6 +375,11 @@ class HttpSession implements ClassifierSession, LineSink {
     if (this.clientPhase === Phase.START) {
       if (s === e && this.requests > 0) return false; // stray CRLF between pipelined requests
       if (!this.requestLine(d, s, e)) {
+        if (this.midStream && this.requests === 0) {
+          // Joined mid-stream: this was the middle of a request (a body); look for the next one.
+          this.clientSearching = true;
+          return true;
+        }
         if (this.app === null) this.foreign = true;
         this.stopClient();
         return true;
@@ -365,7 +446,7 @@ class HttpSession implements ClassifierSession, LineSink {
     if (this.requests > 0) return true;
     this.method = wireToken(d, s, s + m);
     this.target = wireText(d, s + m + 1, v);
-    if (this.app === null) this.app = newAppInfo('HTTP');
+    if (this.app === null) this.app = newAppInfo('HTTP', this.midStream ? 'mid-stream' : 'content');
     const det = this.app.details;
     det.http_method = this.method;
     det.http_path = this.target;
@@ -388,11 +469,17 @@ class HttpSession implements ClassifierSession, LineSink {
     }
     const code = statusCode(d, s, e);
     if (code < 0) {
+      if (this.midStream && !this.statusSeen) {
+        // Joined mid-stream: the rest of a response; look for the next status line.
+        this.serverSearching = true;
+        return true;
+      }
       if (this.app === null) this.foreign = true;
       this.stopServer();
       return true;
     }
-    if (this.app === null) this.app = newAppInfo('HTTP');
+    this.statusSeen = true;
+    if (this.app === null) this.app = newAppInfo('HTTP', this.midStream ? 'mid-stream' : 'content');
     this.app.details.http_status = code;
     if (code >= 200 && code < 300 && this.method === 'CONNECT') {
       this.responseDone = true;
@@ -455,12 +542,17 @@ function authorityOf(target: string): string | undefined {
 export const httpClassifier: Classifier = {
   id: 'http',
   transports: Transport.TCP,
-  detect(buf: Uint8Array, off: number, len: number, _ctx: DpiContext): number {
+  detect(buf: Uint8Array, off: number, len: number, ctx: DpiContext): number {
     if (len <= 0 || off < 0 || off + len > buf.length) return Score.NO;
     if (looksLikeRequest(buf, off, len) || statusCode(buf, off, off + len) >= 0) return Score.CONTENT;
-    return Score.NO;
+    // On port 80 the session may find a message start a few segments later (a connection joined mid-stream).
+    return ctx.srcPort === HTTP_PORT || ctx.dstPort === HTTP_PORT ? Score.PORT : Score.NO;
   },
-  start(): ClassifierSession {
-    return new HttpSession();
+  start(score?: number, seen?: number): ClassifierSession {
+    // Bytes that start no message, or payloads before this one, mean the connection's start was missed.
+    return new HttpSession(score === Score.PORT || (seen ?? 0) > 0);
+  },
+  guess(ctx: DpiContext): AppProtocol | undefined {
+    return ctx.srcPort === HTTP_PORT || ctx.dstPort === HTTP_PORT ? 'HTTP' : undefined;
   },
 };

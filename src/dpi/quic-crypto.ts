@@ -16,6 +16,18 @@ export interface QuicVersionInfo {
   readonly v2: boolean;
   /** Candidate initial salts, tried in this order (more than one only where the version's salt is uncertain). */
   readonly salts: readonly Uint8Array[];
+  /**
+   * What the client's Initial CRYPTO data holds: a TLS 1.3 ClientHello ('tls': IETF versions and Google's
+   * T05x), or Google QUIC's own crypto handshake, a CHLO tag/value message ('chlo': Q050).
+   */
+  readonly handshake: 'tls' | 'chlo';
+  /**
+   * Type byte of the CRYPTO frame: 0x06 in IETF QUIC (RFC 9000 §19.6); 0x08 in Google's Q050 and T05x,
+   * whose Initials carry Google QUIC's frame types (PADDING 0x00, PING 0x07, ACK 0x40..0x7f).
+   */
+  readonly cryptoFrame: number;
+  /** Frame types that may open a decrypted Initial payload, by type byte (1 = allowed). */
+  readonly leadingFrames: Uint8Array;
 }
 
 function hex(s: string): Uint8Array {
@@ -33,13 +45,41 @@ const SALT_D23 = hex('c3eef712c72ebb5a11a7d2432bb46365bef9f502');
 // draft-ietf-quic-tls-22 §5.2 (the first draft with one-byte connection ID lengths).
 const SALT_D22 = hex('7fbcdb0e7c66bbe9193a96cd21519ebd7a02644a');
 
+// Google's QUIC versions with IETF-style Initial protection, each with a salt of its own: the values
+// Chromium's QUIC stack defines, which Wireshark and nDPI decrypt with too (test/gquic.test.ts opens
+// real Q050, T050 and T051 Initials with them).
+const SALT_Q050 = hex('504574efd066fe2f9d945cfcdbd3a7f0d3b56b45');
+const SALT_T050 = hex('7ff579e5acd072915580304c43a2367c60488310');
+const SALT_T051 = hex('7a4edef4e7ccee5fa4506c19124fc8ccda6e033d');
+
 export const QUIC_V1 = 0x00000001;
 export const QUIC_V2 = 0x6b3343cf;
+/** Google QUIC versions are four ASCII characters: 'Q050' = 0x51303530, 'T051' = 0x54303531. */
+export const GQUIC_Q050 = 0x51303530;
+export const GQUIC_T050 = 0x54303530;
+export const GQUIC_T051 = 0x54303531;
+
+/** Frame types that may lead an IETF Initial's payload (RFC 9000 §12.4, Table 3). */
+const INITIAL_FRAME_TYPES = new Uint8Array(256);
+for (const t of [0x00, 0x01, 0x02, 0x03, 0x06, 0x1c, 0x1d]) INITIAL_FRAME_TYPES[t] = 1;
+/**
+ * Frame types that may lead a Q050/T05x Initial's payload: Google QUIC's own frame types, where 0x00 is
+ * PADDING, 0x07 PING, 0x08 CRYPTO and 0x40..0x7f the ACK frame's type byte.
+ */
+const GQUIC_FRAME_TYPES = new Uint8Array(256);
+for (const t of [0x00, 0x07, 0x08]) GQUIC_FRAME_TYPES[t] = 1;
+for (let t = 0x40; t <= 0x7f; t++) GQUIC_FRAME_TYPES[t] = 1;
 
 const VERSIONS = new Map<number, QuicVersionInfo>();
 
 function addVersion(version: number, name: string, v2: boolean, salts: readonly Uint8Array[]): void {
-  VERSIONS.set(version, { version, name, v2, salts });
+  VERSIONS.set(version, { version, name, v2, salts, handshake: 'tls', cryptoFrame: 0x06, leadingFrames: INITIAL_FRAME_TYPES });
+}
+
+/** A Google version with IETF-style Initial protection: Google frame types, a TLS or CHLO handshake. */
+function addGoogleVersion(version: number, salt: Uint8Array, handshake: 'tls' | 'chlo'): void {
+  const name = String.fromCharCode(version >>> 24, (version >>> 16) & 0xff, (version >>> 8) & 0xff, version & 0xff);
+  VERSIONS.set(version, { version, name, v2: false, salts: [salt], handshake, cryptoFrame: 0x08, leadingFrames: GQUIC_FRAME_TYPES });
 }
 
 addVersion(QUIC_V1, 'v1', false, [SALT_V1]);
@@ -55,14 +95,31 @@ for (const v of [0xfaceb002, 0xfaceb00e, 0xfaceb010, 0xfaceb011, 0xfaceb012, 0xf
   addVersion(v, '0x' + v.toString(16), false, [SALT_D23, SALT_D29, SALT_V1]);
 }
 
+addGoogleVersion(GQUIC_Q050, SALT_Q050, 'chlo');
+addGoogleVersion(GQUIC_T050, SALT_T050, 'tls');
+addGoogleVersion(GQUIC_T051, SALT_T051, 'tls');
+
+/**
+ * The four-character name of a Google QUIC version ('Q043', 'Q046', 'Q050', 'T051'), or undefined when
+ * `version` is not one: 'Q' or 'T', then '0', then two digits.
+ */
+export function gquicVersionTag(version: number): string | undefined {
+  const a = version >>> 24;
+  const b = (version >>> 16) & 0xff;
+  const c = (version >>> 8) & 0xff;
+  const d = version & 0xff;
+  if ((a !== 0x51 && a !== 0x54) || b !== 0x30 || c < 0x30 || c > 0x39 || d < 0x30 || d > 0x39) return undefined;
+  return String.fromCharCode(a, b, c, d);
+}
+
 /** The version's parameters, or undefined for a version we cannot open. Allocation-free. */
 export function quicVersionInfo(version: number): QuicVersionInfo | undefined {
   return VERSIONS.get(version);
 }
 
-/** Display name of any version: short name when known, else 0x-hex. */
+/** Display name of any version: short name when known, a Google version's four characters, else 0x-hex. */
 export function quicVersionName(version: number): string {
-  return VERSIONS.get(version)?.name ?? '0x' + (version >>> 0).toString(16).padStart(8, '0');
+  return VERSIONS.get(version)?.name ?? gquicVersionTag(version) ?? '0x' + (version >>> 0).toString(16).padStart(8, '0');
 }
 
 /** Meaning of the type bits of a long-header first byte (RFC 9000 §17.2, RFC 9369 §3.2). */
@@ -290,10 +347,6 @@ export function decodePacketNumber(largest: number, truncated: number, bits: num
   return candidate;
 }
 
-/** Frame types allowed in Initial packets (RFC 9000 §12.4, Table 3), by type byte. */
-const INITIAL_FRAME_TYPES = new Uint8Array(256);
-for (const t of [0x00, 0x01, 0x02, 0x03, 0x06, 0x1c, 0x1d]) INITIAL_FRAME_TYPES[t] = 1;
-
 const nonceScratch = Buffer.alloc(12);
 
 /** A long-header packet opened with Initial keys. */
@@ -306,6 +359,7 @@ export interface OpenedPacket {
 /**
  * Remove header protection and AEAD-open one long-header packet that spans [start, end) of `buf`
  * with its packet number at `pnOffset`. Returns null when it does not authenticate. Never throws.
+ * `leadingFrames` (QuicVersionInfo.leadingFrames) are the frame types the payload may start with.
  */
 export function openLongHeaderPacket(
   buf: Uint8Array,
@@ -313,6 +367,7 @@ export function openLongHeaderPacket(
   pnOffset: number,
   end: number,
   keys: InitialKeys,
+  leadingFrames: Uint8Array = INITIAL_FRAME_TYPES,
 ): OpenedPacket | null {
   // RFC 9001 §5.4.2: the sample starts 4 bytes after the packet number offset, as if the
   // packet number were 4 bytes long; senders pad so that 16 bytes are always there.
@@ -335,7 +390,7 @@ export function openLongHeaderPacket(
   // RFC 9000 §12.4: an Initial packet carries only PADDING, PING, ACK, CRYPTO and CONNECTION_CLOSE
   // frames. Decrypting just the first byte tells wrong keys (or a packet that is no Initial) from right
   // ones in 250 cases of 256 before the AEAD pass, which costs far more when it fails.
-  if (!INITIAL_FRAME_TYPES[buf[ctOff]! ^ keys.firstKeystreamByte(nonce)]) return null;
+  if (!leadingFrames[buf[ctOff]! ^ keys.firstKeystreamByte(nonce)]) return null;
   const header = Buffer.allocUnsafe(ctOff - start);
   header.set(buf.subarray(start, ctOff));
   header[0] = first;

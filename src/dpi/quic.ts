@@ -1,12 +1,14 @@
-// QUIC classifier: recognises long/short headers, opens client Initials for the ClientHello's SNI/ALPN, tracks states.
+// QUIC classifier: long/short headers, client Initials opened for SNI/ALPN, states, and flows joined mid-stream.
 
-import { newAppInfo, type AppInfo } from '../core/app-info.js';
+import { newAppInfo, type AppInfo, type AppProtocol, type DpiConfidence } from '../core/app-info.js';
 import { Score, Transport, Verdict, type Classifier, type ClassifierSession, type DpiContext } from './classifier.js';
 import { parseClientHello } from './client-hello.js';
 import { wireText, wireToken } from './wire-text.js';
 import {
+  GQUIC_T050,
   LongType,
   deriveInitialKeysAt,
+  gquicVersionTag,
   longPacketType,
   openLongHeaderPacket,
   quicVersionInfo,
@@ -32,6 +34,20 @@ const MAX_KEY_SETS = 8;
 /** Initial packets we try to open per datagram (a client coalesces one, rarely two). */
 const MAX_OPENS_PER_DATAGRAM = 4;
 const HTTPS_PORT = 443;
+
+// Mid-stream recognition: a capture that starts after the handshake sees only short-header (1-RTT)
+// packets, whose only cleartext is the first byte's form and fixed bits and the Destination Connection
+// ID (RFC 9000 §17.3.1); everything after it is protected (RFC 9001 §5.4).
+/** Datagrams a flow without a long header is watched for before QUIC gives it up. */
+const MIDSTREAM_WINDOW = 8;
+/** Short-header packets needed in all, at least two of them in the direction whose DCID repeats. */
+const MIDSTREAM_PACKETS = 3;
+/** Shortest repeated DCID taken as one: with fewer bytes a repeat says too little. */
+const MIN_MIDSTREAM_CID = 4;
+/** AEAD tag length (RFC 9001 §5.3: AEAD_AES_128_GCM and the others QUIC uses have 16-byte tags). */
+const TAG_LEN = 16;
+/** Bytes kept of the first packet of a run: the largest DCID and one byte more. */
+const RUN_REF = MAX_CID_LEN + 1;
 
 /** Pseudo long-header type for Version Negotiation (version 0), next to LongType's 0..3. */
 const VERSION_NEGOTIATION = 4;
@@ -104,7 +120,9 @@ function parseLongHeader(b: Uint8Array, p: number, end: number): boolean {
     hdr.type = VERSION_NEGOTIATION;
     return true;
   }
-  const info = quicVersionInfo(version);
+  const known = quicVersionInfo(version);
+  // Google QUIC versions whose handshake is a CHLO (Q050) belong to gquic.ts: nothing here to open.
+  const info = known !== undefined && known.handshake === 'tls' ? known : undefined;
   hdr.info = info;
   if (info === undefined) {
     hdr.type = UNKNOWN_TYPE;
@@ -131,6 +149,98 @@ function parseLongHeader(b: Uint8Array, p: number, end: number): boolean {
 
 function onHttpsPort(ctx: DpiContext): boolean {
   return ctx.srcPort === HTTPS_PORT || ctx.dstPort === HTTPS_PORT;
+}
+
+/** Per-byte counts for tagLooksRandom (always left zeroed). */
+const byteCounts = new Uint8Array(256);
+
+/**
+ * Whether the 16 bytes at b[at..at+16) could be an AEAD tag: cipher output is never all text (printable
+ * ASCII, tab, CR, LF: odds (98/256)^16, about 2e-7) and repeats no byte value five times (odds about
+ * 1e-6). Tells QUIC's protected packets from text protocols and zero-padded ones whose first byte
+ * happens to look right.
+ */
+function tagLooksRandom(b: Uint8Array, at: number): boolean {
+  let printable = true;
+  let most = 0;
+  for (let i = at; i < at + TAG_LEN; i++) {
+    const c = b[i]!;
+    if ((c < 0x20 || c > 0x7e) && c !== 0x09 && c !== 0x0a && c !== 0x0d) printable = false;
+    const n = ++byteCounts[c]!;
+    if (n > most) most = n;
+  }
+  for (let i = at; i < at + TAG_LEN; i++) byteCounts[b[i]!] = 0;
+  return !printable && most <= 4;
+}
+
+/**
+ * The shape a 1-RTT packet has without keys (RFC 9000 §17.3.1): header form 0, fixed bit 1, long enough
+ * for the header protection sample (RFC 9001 §5.4.2), ending in something that can be an AEAD tag.
+ */
+function shortHeaderShape(b: Uint8Array, p: number, end: number): boolean {
+  return (b[p]! & 0xc0) === 0x40 && end - p >= MIN_SHORT_PACKET && tagLooksRandom(b, end - TAG_LEN);
+}
+
+/**
+ * Short-header packets of a flow seen without its handshake, per direction. The DCID has no length
+ * field: its length is what every packet of a direction repeats after the first byte, since the bytes
+ * that follow it (packet number, then ciphertext) differ from packet to packet. Header protection
+ * (RFC 9001 §5.4.1) also masks the first byte's low five bits with bits of a per-packet mask, so across
+ * packets they take different values, where a protocol with a fixed first byte repeats it.
+ */
+class ShortHeaderRuns {
+  /** Per direction (0: from the tracker's client, 1: the other), RUN_REF bytes after the first byte of its run's first packet. */
+  private readonly ref = new Uint8Array(2 * RUN_REF);
+  /** How many bytes after the first every packet of the direction's run repeated. */
+  private readonly prefix = new Int32Array(2);
+  /** Packets in the direction's current run. */
+  private readonly count = new Int32Array(2);
+  /** Length of the run's shortest packet. */
+  private readonly shortest = new Int32Array(2);
+  /** Bit v set: some packet's first byte had low five bits v. */
+  private firstBits = 0;
+  private packets = 0;
+
+  /** Add one short-header packet b[p..end); true once the flow shows QUIC's shape. */
+  add(b: Uint8Array, p: number, end: number, fromClient: boolean): boolean {
+    const d = fromClient ? 0 : 1;
+    const base = d * RUN_REF;
+    const n = Math.min(end - p - 1, RUN_REF);
+    this.packets++;
+    this.firstBits |= 1 << (b[p]! & 0x1f);
+    let same = 0;
+    if (this.count[d]! > 0) {
+      const limit = Math.min(this.prefix[d]!, n);
+      while (same < limit && b[p + 1 + same] === this.ref[base + same]) same++;
+    }
+    if (this.count[d] === 0 || same < MIN_MIDSTREAM_CID) {
+      // The direction's first packet, or its DCID changed (RFC 9000 §5.1.2: an endpoint may move to
+      // another connection ID its peer issued): a new run starts here.
+      for (let i = 0; i < n; i++) this.ref[base + i] = b[p + 1 + i]!;
+      this.prefix[d] = n;
+      this.count[d] = 1;
+      this.shortest[d] = end - p;
+    } else {
+      this.prefix[d] = same;
+      this.count[d]!++;
+      if (end - p < this.shortest[d]!) this.shortest[d] = end - p;
+    }
+    return this.recognised(0) || this.recognised(1);
+  }
+
+  private recognised(d: number): boolean {
+    // Never on one packet, nor on one direction's pair alone; and header protection must have shown.
+    if (this.packets < MIDSTREAM_PACKETS || this.count[d]! < 2 || (this.firstBits & (this.firstBits - 1)) === 0) return false;
+    const cid = this.prefix[d]!;
+    // More than MAX_CID_LEN repeated bytes: what follows the DCID is not protected, so this is no QUIC.
+    // RFC 9001 §5.4.2: every packet holds the 4 + 16 bytes of the sample after the DCID and first byte.
+    return cid >= MIN_MIDSTREAM_CID && cid <= MAX_CID_LEN && this.shortest[d]! >= MIN_SHORT_PACKET + cid;
+  }
+}
+
+/** Rank of a confidence, to upgrade a label and never downgrade it. */
+function confidenceRank(c: DpiConfidence): number {
+  return c === 'content' ? 2 : c === 'mid-stream' ? 1 : 0;
 }
 
 /** CRYPTO stream reassembly by offset (RFC 9000 §19.6): fragments may arrive out of order, repeated or overlapping. */
@@ -183,6 +293,8 @@ interface KeyEntry {
   readonly version: number;
   readonly dcid: Uint8Array;
   sets: InitialKeys[];
+  /** These keys opened an Initial of the flow. */
+  opened: boolean;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array, off: number, len: number): boolean {
@@ -210,11 +322,16 @@ class QuicSession implements ClassifierSession {
   private cryptoVersion = -1;
   /** Client Initial keys per version and DCID: a Retry (RFC 9000 §17.2.5) makes the client switch DCID. */
   private keys: KeyEntry[] | null = null;
+  /** A long header was seen: the flow is followed from (near) its handshake, not recognised mid-stream. */
+  private sawLong = false;
+  /** Mid-stream evidence, while the flow has shown short headers only. */
+  private runs: ShortHeaderRuns | null = null;
 
   feed(buf: Uint8Array, off: number, len: number, ctx: DpiContext): number {
     this.datagrams++;
     const end = Math.min(off + len, buf.length);
     let p = Math.max(off, 0);
+    if (!this.sawLong && p < end && (buf[p]! & 0x80) === 0) return this.feedMidStream(buf, p, end, ctx);
     let opens = 0;
     // RFC 9000 §12.2: a datagram may carry several coalesced long-header packets, then at most one short-header packet.
     while (p < end) {
@@ -229,7 +346,9 @@ class QuicSession implements ClassifierSession {
       const type = hdr.type;
       const info = hdr.info;
       const pktEnd = hdr.end;
-      const app = this.ensureApp();
+      this.sawLong = true;
+      // A version we know (or Version Negotiation) is QUIC by its content; an unknown one came in on the port.
+      const app = this.ensureApp(info !== undefined || type === VERSION_NEGOTIATION ? 'content' : 'port');
       if (type === VERSION_NEGOTIATION) {
         // The server answered an Initial in a version it does not speak (RFC 9000 §6): still initial.
         this.advance(Rank.INITIAL, 'QUIC_INITIAL');
@@ -265,9 +384,29 @@ class QuicSession implements ClassifierSession {
     return Verdict.MORE;
   }
 
-  private ensureApp(): AppInfo {
-    if (this.app === null) this.app = newAppInfo('QUIC');
+  /** The label, created or raised to `confidence` (never lowered). */
+  private ensureApp(confidence: DpiConfidence): AppInfo {
+    if (this.app === null) this.app = newAppInfo('QUIC', confidence);
+    else if (confidenceRank(confidence) > confidenceRank(this.app.confidence)) this.app.confidence = confidence;
     return this.app;
+  }
+
+  /**
+   * A flow seen from a short-header packet on, with no long header yet: QUIC only once its packets show
+   * the 1-RTT shape (ShortHeaderRuns) within the first MIDSTREAM_WINDOW datagrams; anything else is not
+   * QUIC. A long header ends this (feed() takes it the usual way).
+   */
+  private feedMidStream(buf: Uint8Array, p: number, end: number, ctx: DpiContext): number {
+    if (!shortHeaderShape(buf, p, end)) return Verdict.REJECT;
+    const runs = (this.runs ??= new ShortHeaderRuns());
+    if (runs.add(buf, p, end, ctx.fromClient)) {
+      this.runs = null;
+      this.ensureApp('mid-stream');
+      // 1-RTT packets both ways, or many one way: the handshake is behind us (RFC 9001 §4.1.1).
+      this.advance(Rank.CONNECTED, 'QUIC_CONNECTED');
+      return Verdict.DONE;
+    }
+    return this.datagrams >= MIDSTREAM_WINDOW ? Verdict.REJECT : Verdict.MORE;
   }
 
   /** Whether the datagram comes from the QUIC client: learned from decrypted Initials, else the tracker's guess. */
@@ -278,17 +417,23 @@ class QuicSession implements ClassifierSession {
   private advance(rank: number, state: string): void {
     if (rank <= this.rank) return;
     this.rank = rank;
-    this.ensureApp().state = state;
+    // Every caller labelled the flow first; a state alone says nothing about how sure the label is.
+    (this.app ?? this.ensureApp('port')).state = state;
   }
 
   private onShortHeader(ctx: DpiContext): void {
-    this.ensureApp();
     // RFC 9001 §4.1.1, §5.7: a client sends 1-RTT (short-header) packets only once it has completed the
     // handshake, while a server may send 0.5-RTT data before; so the client's first one means connected.
     if (this.isClientSide(ctx)) this.advance(Rank.CONNECTED, 'QUIC_CONNECTED');
   }
 
-  /** Try client Initial keys for this DCID (RFC 9001 §5.2); on success collect CRYPTO data. */
+  /**
+   * Open a client Initial (RFC 9001 §5.2) and collect its CRYPTO data. The keys come from the DCID of the
+   * client's first Initial and stay when the client moves to the server's connection ID after the server's
+   * first Initial (RFC 9000 §7.2); only a Retry makes it derive new ones, from the DCID the Retry chose
+   * (RFC 9001 §5.2, RFC 9000 §17.2.5). So the keys that opened earlier Initials of the flow are tried
+   * first (newest first), then those derived from the packet's own DCID.
+   */
   private openClientInitial(
     buf: Uint8Array,
     start: number,
@@ -300,28 +445,43 @@ class QuicSession implements ClassifierSession {
     ctx: DpiContext,
   ): boolean {
     const keys = (this.keys ??= []);
-    let entry: KeyEntry | undefined;
-    for (let i = 0; i < keys.length; i++) {
+    let own: KeyEntry | undefined;
+    for (let i = keys.length - 1; i >= 0; i--) {
       const k = keys[i]!;
-      if (k.version === info.version && sameBytes(k.dcid, buf, dcidOff, dcidLen)) {
-        entry = k;
-        break;
-      }
+      if (k.version !== info.version) continue;
+      if (own === undefined && sameBytes(k.dcid, buf, dcidOff, dcidLen)) own = k;
+      if (k.opened && this.openWith(k, buf, start, pnOffset, end, info, ctx)) return true;
     }
-    if (entry === undefined) {
+    if (own === undefined) {
       if (keys.length >= MAX_KEY_SETS) return false;
       const sets: InitialKeys[] = [];
       for (let i = 0; i < info.salts.length; i++) sets.push(deriveInitialKeysAt(info, i, buf, dcidOff, dcidLen, false));
       // Copy the DCID: buf is the caller's and is reused.
-      entry = { version: info.version, dcid: buf.slice(dcidOff, dcidOff + dcidLen), sets };
-      keys.push(entry);
+      own = { version: info.version, dcid: buf.slice(dcidOff, dcidOff + dcidLen), sets, opened: false };
+      keys.push(own);
+    } else if (own.opened) {
+      return false; // tried above
     }
+    return this.openWith(own, buf, start, pnOffset, end, info, ctx);
+  }
+
+  /** Open the Initial at buf[start..end) with one key entry; on success collect its CRYPTO data. */
+  private openWith(
+    entry: KeyEntry,
+    buf: Uint8Array,
+    start: number,
+    pnOffset: number,
+    end: number,
+    info: QuicVersionInfo,
+    ctx: DpiContext,
+  ): boolean {
     const sets = entry.sets;
     for (let i = 0; i < sets.length; i++) {
-      const opened = openLongHeaderPacket(buf, start, pnOffset, end, sets[i]!);
+      const opened = openLongHeaderPacket(buf, start, pnOffset, end, sets[i]!, info.leadingFrames);
       if (opened === null) continue;
       // Versions with several candidate salts: keep only the one that authenticated.
       if (sets.length > 1) entry.sets = [sets[i]!];
+      entry.opened = true;
       this.clientDir = ctx.fromClient;
       // RFC 9000 §6.2: after Version Negotiation the client abandons the attempt and starts over in another
       // version with a new ClientHello, so fragments of the old one must not be mixed into it.
@@ -329,7 +489,8 @@ class QuicSession implements ClassifierSession {
         this.crypto = null;
         this.cryptoVersion = info.version;
       }
-      this.walkFrames(opened.payload, ctx.fromClient);
+      if (info.cryptoFrame === 0x06) this.walkFrames(opened.payload, ctx.fromClient);
+      else this.walkGoogleFrames(opened.payload);
       this.checkHello();
       return true;
     }
@@ -358,17 +519,8 @@ class QuicSession implements ClassifierSession {
         if (q < 0) return;
         i = q;
       } else if (type === 0x06) {
-        // CRYPTO (§19.6): Offset, Length, Crypto Data.
-        const offset = readVarint(f, i + 1, n);
-        if (offset < 0) return;
-        const length = readVarint(f, varintEnd, n);
-        if (length < 0 || varintEnd + length > n) return;
-        const dataOff = varintEnd;
-        if (!this.helloDone) {
-          if (this.crypto === null) this.crypto = new CryptoStream();
-          this.crypto.add(f, dataOff, length, offset);
-        }
-        i = dataOff + length;
+        i = this.cryptoFrame(f, i, n);
+        if (i < 0) return;
       } else if (type === 0x1c || type === 0x1d) {
         // CONNECTION_CLOSE (§19.19). RFC 9000 §10.2: the endpoint that sends it enters the closing state, the one
         // that receives it the draining state. We take the view of the connection's initiator as the tracker sees
@@ -380,6 +532,37 @@ class QuicSession implements ClassifierSession {
         return;
       }
     }
+  }
+
+  /**
+   * Walk the frames of a decrypted T05x Initial: Google QUIC frame types, of which a client's first
+   * Initials hold PADDING (0x00), PING (0x07) and CRYPTO (0x08, laid out as RFC 9000 §19.6's); anything
+   * else ends the walk.
+   */
+  private walkGoogleFrames(f: Uint8Array): void {
+    const n = f.length;
+    let i = 0;
+    while (i < n) {
+      const type = f[i]!;
+      if (type === 0x00 || type === 0x07) i++;
+      else if (type === 0x08) i = this.cryptoFrame(f, i, n);
+      else return;
+      if (i < 0) return;
+    }
+  }
+
+  /** The CRYPTO frame at f[i] (RFC 9000 §19.6: type, Offset, Length, Crypto Data) into the stream; its end, or -1. */
+  private cryptoFrame(f: Uint8Array, i: number, n: number): number {
+    const offset = readVarint(f, i + 1, n);
+    if (offset < 0) return -1;
+    const length = readVarint(f, varintEnd, n);
+    if (length < 0 || varintEnd + length > n) return -1;
+    const dataOff = varintEnd;
+    if (!this.helloDone) {
+      if (this.crypto === null) this.crypto = new CryptoStream();
+      this.crypto.add(f, dataOff, length, offset);
+    }
+    return dataOff + length;
   }
 
   /** Once the CRYPTO stream holds a whole handshake message from offset 0, parse it as the ClientHello. */
@@ -396,7 +579,7 @@ class QuicSession implements ClassifierSession {
     if (total > MAX_CRYPTO_BYTES) return this.finishHello();
     if (have < total) return;
     const hello = parseClientHello(b, 0, total);
-    const app = this.ensureApp();
+    const app = this.ensureApp('content');
     // The message arrived whole from authenticated Initials, so any length that disagrees means a
     // broken hello: nothing from it is reported.
     if (hello !== null && hello.intact) {
@@ -411,6 +594,8 @@ class QuicSession implements ClassifierSession {
         for (let i = 0; i < pairs.length; i += 2) alpn[i >>> 1] = protocolName(hello.bytes, pairs[i]!, pairs[i + 1]!);
         app.details.alpn = alpn;
       }
+      const ua = googleUserAgent(b, total, this.cryptoVersion);
+      if (ua !== undefined) app.details.user_agent = ua;
     }
     this.finishHello();
   }
@@ -423,8 +608,89 @@ class QuicSession implements ClassifierSession {
   }
 }
 
+/** Chromium's google_user_agent transport parameter (the user agent it also sends in gQUIC's UAID tag). */
+const GOOGLE_USER_AGENT = 0x3129;
+
+function u16(b: Uint8Array, p: number): number {
+  return (b[p]! << 8) | b[p + 1]!;
+}
+
+/**
+ * Whether a version codes transport parameters the old way: a 16-bit list length, then 16-bit id and
+ * length per parameter, as drafts before 27 did (draft-ietf-quic-transport-27 moved to varints) and
+ * Google's T050 does; T051 and later use varints.
+ */
+function sixteenBitParameters(version: number): boolean {
+  return version === GQUIC_T050 || version === 0xfaceb001 || (version >= 0xff000016 && version <= 0xff00001a);
+}
+
+/**
+ * The google_user_agent transport parameter of a whole ClientHello b[0..total), which Chromium sends with
+ * Google's T05x versions, or undefined. Walks the hello (RFC 8446 §4.1.2) to quic_transport_parameters:
+ * extension 0x39 (RFC 9001 §8.2) or 0xffa5 as drafts and T05x number it.
+ */
+function googleUserAgent(b: Uint8Array, total: number, version: number): string | undefined {
+  let p = 4 + 2 + 32; // handshake header, legacy_version, random
+  if (p >= total) return undefined;
+  p += 1 + b[p]!; // legacy_session_id
+  if (p + 2 > total) return undefined;
+  p += 2 + u16(b, p); // cipher_suites
+  if (p + 1 > total) return undefined;
+  p += 1 + b[p]!; // legacy_compression_methods
+  if (p + 2 > total) return undefined;
+  const extEnd = p + 2 + u16(b, p);
+  if (extEnd > total) return undefined;
+  p += 2;
+  while (p + 4 <= extEnd) {
+    const type = u16(b, p);
+    const next = p + 4 + u16(b, p + 2);
+    if (next > extEnd) return undefined;
+    if (type === 0x39 || type === 0xffa5) return transportParameter(b, p + 4, next, GOOGLE_USER_AGENT, sixteenBitParameters(version));
+    p = next;
+  }
+  return undefined;
+}
+
+/**
+ * One transport parameter's value as text, from the list at b[start..end): RFC 9000 §18 codes each as
+ * varint id, varint length, value; `sixteenBit` lists start with their 16-bit length and code id and
+ * length in 16 bits. A list that does not parse to its end yields nothing.
+ */
+function transportParameter(b: Uint8Array, start: number, end: number, id: number, sixteenBit: boolean): string | undefined {
+  let found = -1;
+  let foundEnd = -1;
+  let p = start;
+  if (!sixteenBit) {
+    while (p < end) {
+      const key = readVarint(b, p, end);
+      if (key < 0) return undefined;
+      const n = readVarint(b, varintEnd, end);
+      if (n < 0 || varintEnd + n > end) return undefined;
+      if (key === id && found < 0) {
+        found = varintEnd;
+        foundEnd = varintEnd + n;
+      }
+      p = varintEnd + n;
+    }
+  } else {
+    p += 2;
+    if (p > end || p + u16(b, start) !== end) return undefined;
+    while (p + 4 <= end) {
+      const n = u16(b, p + 2);
+      if (p + 4 + n > end) return undefined;
+      if (u16(b, p) === id && found < 0) {
+        found = p + 4;
+        foundEnd = p + 4 + n;
+      }
+      p += 4 + n;
+    }
+    if (p !== end) return undefined;
+  }
+  return found < 0 || foundEnd === found ? undefined : wireText(b, found, foundEnd);
+}
+
 /** RFC 6066 §3: HostName is ASCII without a trailing dot; anything else is not reported as SNI. */
-function hostName(b: Uint8Array, start: number, end: number): string | undefined {
+export function hostName(b: Uint8Array, start: number, end: number): string | undefined {
   if (end - start < 1 || end - start > 255) return undefined;
   for (let i = start; i < end; i++) {
     const c = b[i]!;
@@ -469,14 +735,21 @@ export const quicClassifier: Classifier = {
       // RFC 9000 §17.2: the fixed bit is 1; a version we know is a 32-bit magic number.
       if ((first & 0x40) === 0) return Score.NO;
       if (hdr.info !== undefined) return Score.CONTENT;
+      // Google QUIC versions with a CHLO handshake are gquic.ts's.
+      if (gquicVersionTag(hdr.version) !== undefined) return Score.NO;
       return onHttpsPort(ctx) ? Score.PORT : Score.NO;
     }
-    // Short header (RFC 9000 §17.3): no version to check, so only the port speaks for it.
-    if ((first & 0x40) !== 0 && end - off >= MIN_SHORT_PACKET && onHttpsPort(ctx)) return Score.PORT;
-    return Score.NO;
+    // Short header (RFC 9000 §17.3): no version to check; its framing lets the session look at the next
+    // few packets (feedMidStream), on any port.
+    return shortHeaderShape(buf, off, end) ? Score.FRAMING : Score.NO;
   },
 
   start(): ClassifierSession {
     return new QuicSession();
+  },
+
+  guess(ctx: DpiContext): AppProtocol | undefined {
+    // UDP 443 is HTTP/3's port (RFC 9114 §3.1, by way of https URIs).
+    return ctx.transport === 17 && onHttpsPort(ctx) ? 'QUIC' : undefined;
   },
 };

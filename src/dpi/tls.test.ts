@@ -173,12 +173,15 @@ describe('tlsClassifier.detect', () => {
       patch(b);
       return tlsClassifier.detect(b, 0, b.length, ctx(true, 1, 40000, 8080));
     };
-    assert.equal(bad((b) => (b[0] = 23)), Score.NO); // application data, not a handshake
+    // A record header that is not a hello's, whose record ends where the bytes end: the framing of a
+    // connection joined mid-stream, not a hello (the session wants the next header before it says TLS).
+    assert.equal(bad((b) => (b[0] = 23)), Score.FRAMING); // application data, not a handshake
     assert.equal(bad((b) => (b[2] = 5)), Score.NO); // version 3.5 does not exist
     assert.equal(bad((b) => ((b[3] = 0), (b[4] = 0))), Score.NO); // empty record
     assert.equal(bad((b) => ((b[3] = 0xff), (b[4] = 0xff))), Score.NO); // > 2^14 (RFC 8446 §5.1)
-    assert.equal(bad((b) => (b[5] = 11)), Score.NO); // a Certificate cannot open a flow
-    assert.equal(bad((b) => (b[9] = 0x7f)), Score.NO); // legacy_version major must be 3
+    assert.equal(bad((b) => (b[5] = 11)), Score.FRAMING); // a Certificate cannot open a flow, but may be mid-stream
+    // legacy_version major must be 3: not a hello, though the record header itself is sound.
+    assert.equal(bad((b) => (b[9] = 0x7f)), Score.FRAMING);
   });
 
   it('honours off and len', () => {
@@ -436,19 +439,22 @@ describe('TLS fields from built ClientHellos', () => {
 describe('TLS session with hostile input', () => {
   it('rejects a flow on port 443 that does not speak TLS', () => {
     const junk = latin1('not tls at all');
-    // Client only: a few payloads may be out-of-order pieces of a ClientHello, then it gives up.
+    // Client only: a few payloads may be out-of-order pieces of a ClientHello, then a record layer is
+    // looked for (8 segments searched) while the other direction may still bring one, 24 payloads at most.
     const segs: Seg[] = [];
-    for (let i = 0; i < 12; i++) segs.push({ data: junk, fromClient: true, seq: 1 + 14 * i });
+    for (let i = 0; i < 30; i++) segs.push({ data: junk, fromClient: true, seq: 1 + 14 * i });
     const one = run(segs);
     assert.equal(one.app, null);
     assert.equal(one.verdicts.at(-1), Verdict.REJECT);
-    assert.ok(one.verdicts.length <= 9, `rejected after ${one.verdicts.length}`);
-    // The server talking before any ClientHello: TLS clients speak first, reject at once.
-    const two = run([
-      { data: junk, fromClient: true, seq: 1 },
-      { data: junk, fromClient: false, seq: 1 },
-    ]);
-    assert.deepEqual(two.verdicts, [Verdict.MORE, Verdict.REJECT]);
+    assert.equal(one.verdicts.length, 24, `rejected after ${one.verdicts.length}`);
+    // The server talking before any ClientHello: TLS clients speak first, so no hello will come; what
+    // is left is a connection joined mid-stream, searched for records on 8 segments each way.
+    const both: Seg[] = [];
+    for (let i = 0; i < 20; i++) both.push({ data: junk, fromClient: i % 2 === 0, seq: 1 + 14 * (i >> 1) });
+    const two = run(both);
+    assert.equal(two.app, null);
+    assert.equal(two.verdicts.at(-1), Verdict.REJECT);
+    assert.equal(two.verdicts.length, 16, 'rejected once both directions were searched');
     // A first byte that is not a handshake record in an otherwise empty flow.
     const three = run([{ data: Uint8Array.from([22, 9]), fromClient: true, seq: 1 }]);
     assert.equal(three.app, null);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import type { AppProtocol } from '../core/app-info.js';
+import type { AppProtocol, DpiConfidence } from '../core/app-info.js';
 import { ARP_PROTO, IpProto } from '../core/packet-view.js';
 import { Connection, Direction, LastOp, TcpState } from '../tracking/connection.js';
 import { buildEvent } from './events.js';
@@ -22,8 +22,11 @@ function conn(protocol: number, localPort: number, remotePort: number, family: 4
   return new Connection(7, protocol, family, l, localPort, r, remotePort, new Uint32Array(10), true, true, T0);
 }
 
-function withApp(c: Connection, protocol: AppProtocol, domain: string | undefined, details: Record<string, string | string[]> = {}, state?: string): void {
-  c.dpi = { app: { protocol, domain, details, state, confidence: 'content' }, done: true };
+function withApp(
+  c: Connection, protocol: AppProtocol, domain: string | undefined, details: Record<string, string | string[]> = {}, state?: string,
+  confidence: DpiConfidence = 'content',
+): void {
+  c.dpi = { app: { protocol, domain, details, state, confidence }, done: true };
   refreshAppTimeout(c);
 }
 
@@ -68,13 +71,14 @@ test('new_connection with everything known: RustNet field order, then hostnames'
   c.bytesSent = 10; // counters never appear in new_connection
   const e = ev(c, 'new_connection', T0, side);
   assert.deepEqual(Object.keys(e), [
-    ...BASE_KEYS, 'pid', 'process_name', 'service_name', 'direction', 'dpi_protocol', 'dpi_domain', 'source_hostname', 'destination_hostname',
+    ...BASE_KEYS, 'pid', 'process_name', 'service_name', 'direction', 'dpi_protocol', 'dpi_domain', 'dpi_confidence',
+    'source_hostname', 'destination_hostname',
   ]);
   assert.deepEqual(e, {
     timestamp: '2025-01-15T10:30:00.000Z', event: 'new_connection', protocol: 'TCP',
     source_ip: '192.168.1.100', source_port: 54_321, destination_ip: '93.184.216.34', destination_port: 443,
     pid: 1234, process_name: 'curl', service_name: 'https', direction: 'outgoing', dpi_protocol: 'HTTPS', dpi_domain: 'example.com',
-    source_hostname: 'laptop.lan', destination_hostname: 'example.com',
+    dpi_confidence: 'content', source_hostname: 'laptop.lan', destination_hostname: 'example.com',
   });
   noNulls(e);
 
@@ -93,7 +97,7 @@ test('absent parts are omitted one by one, never null', () => {
   c.direction = Direction.INCOMING;
   withApp(c, 'DNS', undefined);
   const e = ev(c, 'new_connection', T0);
-  assert.deepEqual(Object.keys(e), [...BASE_KEYS, 'service_name', 'direction', 'dpi_protocol']);
+  assert.deepEqual(Object.keys(e), [...BASE_KEYS, 'service_name', 'direction', 'dpi_protocol', 'dpi_confidence']);
   assert.equal(e.service_name, 'mdns'); // no service on the remote port: the local port's name
   assert.equal(e.direction, 'incoming');
   const side = new SideTables();
@@ -134,7 +138,7 @@ test('connection_closed adds counters, duration and state; TCP adds analytics; d
   withApp(c, 'HTTPS', 'example.com', { sni: 'example.com', alpn: ['h2'] });
   const e = ev(c, 'connection_closed', T0 + 10_000_000);
   assert.deepEqual(Object.keys(e), [
-    ...BASE_KEYS, 'service_name', 'direction', 'dpi_protocol', 'dpi_domain',
+    ...BASE_KEYS, 'service_name', 'direction', 'dpi_protocol', 'dpi_domain', 'dpi_confidence',
     'bytes_sent', 'bytes_received', 'duration_secs', 'packets_sent', 'packets_received', 'state',
     'tcp_retransmits', 'tcp_out_of_order', 'tcp_fast_retransmits', 'dpi_details',
   ]);
@@ -162,7 +166,7 @@ test('connection_closed for UDP, ICMP and ARP: no TCP analytics; no ports or ser
   withApp(u, 'DNS', 'example.org', { dns_queries: ['example.org'] }, 'DNS_RESPONSE');
   const e = ev(u, 'connection_closed', T0 + 40_000_000);
   assert.deepEqual(Object.keys(e), [
-    ...BASE_KEYS, 'service_name', 'dpi_protocol', 'dpi_domain',
+    ...BASE_KEYS, 'service_name', 'dpi_protocol', 'dpi_domain', 'dpi_confidence',
     'bytes_sent', 'bytes_received', 'duration_secs', 'packets_sent', 'packets_received', 'state', 'dpi_details',
   ]);
   assert.deepEqual([e.protocol, e.source_ip, e.destination_ip, e.state, e.duration_secs], ['UDP', '2001:db8::100', '2606:2800:220:1::1', 'DNS_RESPONSE', 1]);
@@ -190,4 +194,25 @@ test('connection_closed for UDP, ICMP and ARP: no TCP analytics; no ports or ser
 
   const igmp = conn(IpProto.IGMP, 0, 0);
   assert.deepEqual([ev(igmp, 'connection_closed', T0).protocol, ev(igmp, 'connection_closed', T0).state], ['IGMP', 'ACTIVE']);
+});
+
+test('dpi_confidence says how the label was reached, next to dpi_protocol, in both events', () => {
+  for (const confidence of ['content', 'mid-stream', 'port'] as const) {
+    const c = conn(IpProto.TCP, 54_321, 443);
+    withApp(c, 'HTTPS', undefined, {}, undefined, confidence);
+    for (const type of ['new_connection', 'connection_closed'] as const) {
+      const e = ev(c, type, T0 + 1_000_000);
+      assert.equal(e.dpi_protocol, 'HTTPS');
+      assert.equal(e.dpi_confidence, confidence, `${type} ${confidence}`);
+      const keys = Object.keys(e);
+      assert.equal(keys.indexOf('dpi_confidence'), keys.indexOf('dpi_protocol') + 1);
+    }
+  }
+  // A row built by hand without a confidence (older readers of AppRow) counts as content.
+  const c = conn(IpProto.UDP, 40_000, 53);
+  const row = connectionRow(c, T0, new SideTables());
+  const e = buildEvent({ ...row, app: { protocol: 'DNS', domain: undefined, details: {} } }, 'new_connection');
+  assert.equal(e.dpi_confidence, 'content');
+  // Without a label (or with --no-dpi) there is no confidence either.
+  assert.ok(!('dpi_confidence' in ev(conn(IpProto.TCP, 1, 2), 'connection_closed', T0)));
 });

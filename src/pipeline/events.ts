@@ -43,6 +43,7 @@ export function buildEvent(row: ConnectionRow, type: EventType): ConnectionEvent
   if (app !== null) {
     e.dpi_protocol = app.protocol;
     if (app.domain !== undefined) e.dpi_domain = app.domain;
+    e.dpi_confidence = app.confidence ?? 'content';
   }
   if (row.localHostname !== undefined) e.source_hostname = row.localHostname;
   if (row.remoteHostname !== undefined) e.destination_hostname = row.remoteHostname;

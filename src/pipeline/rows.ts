@@ -14,7 +14,7 @@ function appRow(c: Connection, keep: boolean): AppRow | null {
   // While a classifier still works on a tracked flow it updates the details in place: a row that is kept
   // gets a copy of this moment. Finished inspection, or a flow that left, never changes them again.
   const details = keep && !d.done && c.slot >= 0 ? copyDetails(app.details) : app.details;
-  return { protocol: app.protocol, domain: app.domain, details };
+  return { protocol: app.protocol, domain: app.domain, details, confidence: app.confidence };
 }
 
 function copyDetails<T extends object>(details: T): T {

@@ -31,7 +31,8 @@ function isHttp(alpn: unknown): boolean {
 }
 
 function appTimeoutOf(app: AppInfo | null): number {
-  if (app === null) return AppTimeout.NONE;
+  // A guess from the port alone is not a detection: it leaves the transport's timeout.
+  if (app === null || app.confidence === 'port') return AppTimeout.NONE;
   switch (app.protocol) {
     case 'HTTP':
     case 'HTTPS':

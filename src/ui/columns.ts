@@ -7,7 +7,9 @@
 // - Service: the well-known service name of the connection's ports (`https`), `—` when none is known. The `p`
 //   toggle shows the service PORT number instead (the remote port of outgoing connections, the local port of
 //   incoming ones, the lower of the two when the direction is unknown), the reverse of the default.
-// - Application / Host: `HTTPS (example.com)`, the protocol alone without a domain, `—` without DPI results.
+// - Application / Host: `HTTPS (example.com)`, the protocol alone without a domain, `—` without DPI results;
+//   a label guessed from the port alone is marked `HTTPS?` (it is never shown as a DPI fact). Filter and sort
+//   read the label itself, so a guess filters and sorts like any other label.
 // - Down/Up: `formatRate(receive) / formatRate(send)`; a compact `1.50K/12.3M` form when the column is narrow.
 // - Process: `name (pid)`, `pid 123` without a name, `—` when unknown.
 // Texts returned here are RAW (as the row holds them): callers escape them with displaySafe/tagSafe.
@@ -184,8 +186,13 @@ export function applicationValue(row: ConnectionRow): string | undefined {
   return app.domain !== undefined && app.domain !== '' ? `${app.protocol} (${app.domain})` : app.protocol;
 }
 
+/** Trails a label that is only the port's guess (confidence 'port'). */
+export const GUESS_MARK = '?';
+
 export function applicationText(row: ConnectionRow): string {
-  return applicationValue(row) ?? NONE;
+  const value = applicationValue(row);
+  if (value === undefined) return NONE;
+  return row.app?.confidence === 'port' ? `${value}${GUESS_MARK}` : value;
 }
 
 export function processText(row: ConnectionRow): string {

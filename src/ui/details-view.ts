@@ -127,6 +127,10 @@ export function detailsLines(row: ConnectionRow | null, nowMicros: number, width
     b.field('Protocol', own('— (not identified)', 'gray'));
   } else {
     b.field('Protocol', wire(row.app.protocol));
+    // Only labels not read from a handshake or a message say how they were reached; a port's guess in grey.
+    const confidence = row.app.confidence;
+    if (confidence === 'port') b.field('Confidence', own('guessed from the port alone (not inspected content)', 'gray'));
+    else if (confidence === 'mid-stream') b.field('Confidence', own('mid-stream (framing recognised, no handshake seen)'));
     if (row.app.domain !== undefined) b.field('Domain', wire(row.app.domain));
     // Every detail the classifier set, generically: a new classifier's keys show without changes here.
     const details = row.app.details;
