@@ -1,5 +1,7 @@
 // Command line → Config (commander); every flag the monitor accepts, with its validation.
 
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { RustnetError } from './core/errors.js';
 import { parseDnsServer } from './enrich/reverse-dns.js';
@@ -27,6 +29,9 @@ export interface Config {
   sandboxStrict: boolean;
   bufferSizeMb: number;
   maxConnections: number;
+  /** --pcap-export / --pcapng-export: every captured frame to this file. */
+  pcapExport: string | undefined;
+  pcapngExport: string | undefined;
 }
 
 export const VERSION = '0.1.0';
@@ -70,10 +75,20 @@ function buildCommand(): Command {
     .addOption(new Option('-l, --log-level <level>', 'write a diagnostic log to logs/rustnet_<time>.log at this level (off by default)').choices(LOG_LEVELS))
     .option('--no-sandbox', 'started as root, keep root\'s full rights; by default the monitor drops to the sudo user (or nobody) with only cap_net_raw, cap_dac_read_search and cap_sys_ptrace (Linux, through setpriv)')
     .option('--sandbox-strict', 'exit (status 1) when that drop cannot be applied (not root, no setpriv, another OS, the kernel refuses); without it a failed drop continues with full rights and says so')
-    .option('--buffer-size <MB>', 'kernel capture buffer in MiB (holds bursts while we are busy)', integer('--buffer-size', 1, 4096), 64)
+    .option('--buffer-size <MB>', 'kernel capture buffer in MiB (holds bursts while we are busy)', integer('--buffer-size', 1, 4096), 8)
+    .option('--pcap-export <file>', 'write every captured frame to FILE as classic pcap (created 0600, replaced if it exists); works with --read too')
+    .option('--pcapng-export <file>', 'write every captured frame to FILE as pcapng, each packet commented with its process, PID and DPI application/host where known')
     .option('--max-connections <n>', 'most connections tracked at once; the stalest are evicted beyond it', integer('--max-connections', 1, 10_000_000), 100_000)
     .showSuggestionAfterError(true)
     .allowExcessArguments(false);
+}
+
+/** The same regular file (by device and inode once both exist; else by resolved path). /dev/null may be shared. */
+function samePath(a: string, b: string): boolean {
+  const sa = fs.statSync(a, { throwIfNoEntry: false });
+  const sb = fs.statSync(b, { throwIfNoEntry: false });
+  if (sa !== undefined && sb !== undefined) return sa.isFile() && sa.dev === sb.dev && sa.ino === sb.ino;
+  return path.resolve(a) === path.resolve(b);
 }
 
 /** Parses argv (without node and script). Help and version print and return null. Throws RustnetError USAGE. */
@@ -112,12 +127,24 @@ export function parseArgs(argv: string[], write: (s: string) => void = (s) => pr
     sandboxStrict: o.sandboxStrict === true,
     bufferSizeMb: o.bufferSize as number,
     maxConnections: o.maxConnections as number,
+    pcapExport: o.pcapExport as string | undefined,
+    pcapngExport: o.pcapngExport as string | undefined,
   };
   if (config.read !== undefined && config.interface !== undefined) {
     throw new RustnetError('USAGE', '--read and --interface cannot be combined: a replay reads the file only (see --help)');
   }
   if (config.dnsServer !== undefined && !config.resolveDns) {
     throw new RustnetError('USAGE', '--dns-server only applies with --resolve-dns (see --help)');
+  }
+  const exportFile = config.pcapExport ?? config.pcapngExport;
+  if (config.pcapExport !== undefined && config.pcapngExport !== undefined) {
+    throw new RustnetError('USAGE', '--pcap-export and --pcapng-export cannot be combined: choose one (pcapng keeps everything pcap does, plus comments) (see --help)');
+  }
+  if (exportFile !== undefined && (exportFile === '' || exportFile === '-')) {
+    throw new RustnetError('USAGE', 'capture export needs a file name (standard output is not supported) (see --help)');
+  }
+  if (exportFile !== undefined && [config.read, config.jsonLog].some((f) => f !== undefined && samePath(f, exportFile))) {
+    throw new RustnetError('USAGE', `${exportFile} is both the capture export and an input or the JSON log: give the export a file of its own (see --help)`);
   }
   if (config.sandboxStrict && !config.sandbox) {
     throw new RustnetError('USAGE', '--sandbox-strict and --no-sandbox contradict each other: choose one (see --help)');

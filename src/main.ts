@@ -7,10 +7,11 @@
 
 import * as fs from 'node:fs';
 import { ReplaySource } from './capture/replay-source.js';
-import { parseArgs, type Config } from './cli.js';
+import { VERSION, parseArgs, type Config } from './cli.js';
 import { RustnetError } from './core/errors.js';
 import type { EventSink } from './core/event-sink.js';
 import type { PacketSource } from './core/packet-source.js';
+import type { LiveSource } from './capture/live-source.js';
 import { DpiEngine } from './dpi/engine.js';
 import { defaultClassifiers } from './dpi/default-classifiers.js';
 import { readDefaultRouteInterface } from './host/default-route.js';
@@ -25,9 +26,12 @@ import { PassiveDns } from './enrich/passive-dns.js';
 import { ReverseDns } from './enrich/reverse-dns.js';
 import { ServiceNames } from './core/service-names.js';
 import { LocalAddresses } from './host/local-addresses.js';
+import { CaptureExport, connectionComment } from './output/capture-export.js';
 import { JsonEventLog } from './output/json-event-log.js';
 import { openLogger, type DiagnosticLog } from './output/logger.js';
-import { Session, bindProcessEvents, type Enricher } from './pipeline/session.js';
+import { Session, bindProcessEvents, type Enricher, type FrameObserver } from './pipeline/session.js';
+import type { ConnectionKey, SideTables } from './core/side-tables.js';
+import type { SourceInfo } from './core/snapshot.js';
 import { reducePrivileges } from './privilege-drop.js';
 import { describePrivileges } from './host/privileges.js';
 import type { TerminalUi } from './ui/terminal-ui.js';
@@ -96,8 +100,36 @@ function eventSinks(config: Config, logger: DiagnosticLog): EventSink[] {
   return sinks;
 }
 
+/**
+ * --pcap-export / --pcapng-export: opens the file once the source is open (its link type is known then) and keeps
+ * the exporter in `opened` for the closing summary. A replay can wait for the file; live capture drops instead.
+ */
+function captureExport(config: Config, logger: DiagnosticLog, opened: CaptureExport<ConnectionKey>[]):
+  ((info: SourceInfo, side: SideTables) => FrameObserver) | undefined {
+  const file = config.pcapngExport ?? config.pcapExport;
+  if (file === undefined) return undefined;
+  const format = config.pcapngExport !== undefined ? 'pcapng' : 'pcap';
+  return (info, side) => {
+    const exporter = CaptureExport.open<ConnectionKey>(file, {
+      format,
+      linkType: info.linkType,
+      interfaceName: info.kind === 'live' ? info.name : undefined,
+      interfaceDescription: info.kind === 'live' ? info.description : `replay of ${info.name}`,
+      application: `rustnet-ts ${VERSION}`,
+      canWait: info.kind === 'replay',
+      comment: format === 'pcapng' ? connectionComment(side) : undefined,
+      onWarning: (message) => {
+        say(message);
+        logger.error(message);
+      },
+    });
+    opened.push(exporter);
+    return exporter;
+  };
+}
+
 /** What the Statistics panel shows beside the Snapshot. */
-function statusFacts(config: Config, replay: ReplaySource | null): StatusFacts {
+function statusFacts(config: Config, replay: ReplaySource | null, capture: LiveSource | null): StatusFacts {
   let progress: StatusFacts['replay'] = null;
   if (replay !== null) {
     const p = replay.progress();
@@ -107,7 +139,7 @@ function statusFacts(config: Config, replay: ReplaySource | null): StatusFacts {
     processDetection: replay !== null ? 'none (a replay\'s sockets are gone)' : process.platform === 'linux' ? 'procfs (/proc/net, /proc/*/fd)' : 'not supported on this platform',
     privileges: describePrivileges(),
     localhostHidden: !config.showLocalhost,
-    kernelDrops: null,
+    kernelDrops: capture?.stats().dropped ?? null,
     replay: progress,
   };
 }
@@ -145,7 +177,39 @@ function holdStderr(): StderrHold {
   };
 }
 
-async function liveSource(config: Config): Promise<{ source: PacketSource; device: string }> {
+/**
+ * Live capture: the kernel's drop counters, read every tick. A change is written to the diagnostic log and,
+ * headless, said on stderr once per tick (a screen shows the count in its Statistics panel).
+ */
+function dropReporter(source: LiveSource, logger: DiagnosticLog, headless: boolean): Enricher {
+  let lastDropped = 0;
+  return {
+    apply() {
+      const s = source.stats();
+      const dropped = s.dropped ?? 0;
+      if (dropped !== lastDropped) {
+        const ifDropped = s.interfaceDropped ?? 0;
+        logger.info({ kernelDropped: dropped, interfaceDropped: ifDropped, received: s.received }, 'kernel dropped frames');
+        if (headless) {
+          say(`warning: the kernel dropped ${dropped - lastDropped} frames since the last tick (${dropped} in all, ` +
+            `${s.received} captured${ifDropped > 0 ? `, ${ifDropped} dropped by the interface` : ''}); a larger --buffer-size holds longer bursts`);
+        }
+        lastDropped = dropped;
+      }
+      return false;
+    },
+  };
+}
+
+/** The closing summary's capture counts. */
+function dropSummary(source: LiveSource): string {
+  const s = source.stats();
+  if (s.dropped === null) return `${s.received} frames captured; kernel drops: not known`;
+  return `${s.received} frames captured, kernel drops ${s.dropped}` +
+    `${s.interfaceDropped !== null && s.interfaceDropped > 0 ? `, interface drops ${s.interfaceDropped}` : ''}`;
+}
+
+async function liveSource(config: Config): Promise<{ source: LiveSource; device: string }> {
   // The libpcap binding loads only for live capture.
   const { LiveSource, listDevices } = await import('./capture/live-source.js');
   const device = pickInterface(config, listDevices);
@@ -183,6 +247,7 @@ export async function main(argv: string[]): Promise<number> {
   const enrichers: Enricher[] = [hostnames];
   if (local !== null) enrichers.push(addressRefresher(local));
   if (capture !== null) {
+    enrichers.push(dropReporter(capture.source, logger, !config.tui));
     // Process attribution needs the host's /proc: live capture only (a replay's sockets are long gone).
     if (process.platform === 'linux') {
       enrichers.push(new InterfaceMonitor(() => readInterfaceCounters(), capture.device));
@@ -196,6 +261,7 @@ export async function main(argv: string[]): Promise<number> {
       logger.info({}, message);
     }
   }
+  const exports: CaptureExport<ConnectionKey>[] = [];
   const session = new Session(source, () => eventSinks(config, logger), {
     maxConnections: config.maxConnections,
     showLocalhost: config.showLocalhost,
@@ -207,9 +273,11 @@ export async function main(argv: string[]): Promise<number> {
     eventFilter: config.showPtrLookups ? undefined : (row) => !(row.app !== null && hostnames.isOwnLookup(row.app.details.dns_queries)),
     services: new ServiceNames(readServices()),
     readers: config.tui ? [{ render: (snapshot) => screen?.render(snapshot) }] : [],
-    clock: replay !== null && !replay.packetClock ? () => replay.clock() : undefined,
+    // Live: the kernel's clock, which stamps the frames (see LiveSource.clock).
+    clock: capture !== null ? () => capture.source.clock() : replay !== null && !replay.packetClock ? () => replay.clock() : undefined,
     // A replay in the UI holds its final state until the user quits.
     holdAtEnd: config.tui && replay !== null,
+    frameObserver: captureExport(config, logger, exports),
   });
   // Handlers go in before the source opens: a signal sent as soon as capture starts must stop us cleanly.
   const unbind = bindProcessEvents(session);
@@ -227,14 +295,19 @@ export async function main(argv: string[]): Promise<number> {
       stderr = holdStderr();
       // Loaded only for a screen: headless runs, and the root parent of a privilege drop, never need blessed.
       const { TerminalUi } = await import('./ui/terminal-ui.js');
-      screen = new TerminalUi({ color: config.color, refreshIntervalMs: config.refreshIntervalMs, facts: () => statusFacts(config, replay), onQuit: () => session.stop() });
+      screen = new TerminalUi({ color: config.color, refreshIntervalMs: config.refreshIntervalMs, facts: () => statusFacts(config, replay, capture?.source ?? null), onQuit: () => session.stop() });
     }
     const end = await session.run();
     screen?.destroy();
     stderr?.release();
-    const stats = source.stats();
-    logger.info({ counters: session.monitor.counters(), received: stats.received }, live ? 'live capture stopped' : 'replay finished');
-    say(live ? `${summary(session)}; kernel drops: not reported by the cap binding` : summary(session));
+    const stats: ReturnType<PacketSource['stats']> = source.stats();
+    logger.info({ counters: session.monitor.counters(), received: stats.received, kernelDropped: stats.dropped, interfaceDropped: stats.interfaceDropped },
+      live ? 'live capture stopped' : 'replay finished');
+    say(capture !== null ? `${summary(session)}; ${dropSummary(capture.source)}` : summary(session));
+    for (const e of exports) {
+      say(e.summary());
+      logger.info({ file: e.path, format: e.format, written: e.framesWritten, dropped: e.framesDropped, failure: e.failure }, 'capture export closed');
+    }
     if (end.failure !== null) {
       say(end.failure.message);
       if (end.failure.exitCode === 70 && process.env.RUSTNET_DEBUG) process.stderr.write(`${end.failure.stack ?? ''}\n`);

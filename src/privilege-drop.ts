@@ -36,6 +36,8 @@ const LOG_DIR_MODE = 0o700;
 const LOG_FILE_MODE = 0o600;
 /** As output/json-event-log.ts creates the JSON log. */
 const JSON_LOG_MODE = 0o640;
+/** As output/capture-export.ts creates a capture export (packets are private). */
+const CAPTURE_EXPORT_MODE = 0o600;
 
 /** Who the monitor continues as. */
 export interface DropTarget {
@@ -372,6 +374,8 @@ export async function reducePrivileges(config: Config, argv: readonly string[]):
   const logStartedAt = new Date();
   const outputs: [string, number][] = [];
   if (config.jsonLog !== undefined && config.jsonLog !== '-') outputs.push([config.jsonLog, JSON_LOG_MODE]);
+  const captureExport = config.pcapngExport ?? config.pcapExport;
+  if (captureExport !== undefined) outputs.push([captureExport, CAPTURE_EXPORT_MODE]);
   if (config.logLevel !== undefined) {
     handOverLogDir(target);
     outputs.push([diagnosticLogPath(logStartedAt), LOG_FILE_MODE]);

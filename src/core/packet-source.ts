@@ -27,6 +27,9 @@ export interface PacketSource {
   stop(): void;
   /** Releases the input; idempotent. */
   close(): void;
-  /** Frames taken from the capture layer, and how many the kernel dropped (null: it cannot tell). */
-  stats(): { received: number; dropped: number | null };
+  /**
+   * Frames taken from the capture layer, how many the kernel dropped (null: it cannot tell), and how many the
+   * interface dropped before capture (live, where the platform says; absent or null otherwise).
+   */
+  stats(): { received: number; dropped: number | null; interfaceDropped?: number | null };
 }

@@ -78,6 +78,10 @@ export interface CaptureCounters {
   framesSkipped: number;
   /** Count per skip reason name (only non-zero ones). */
   skipped: Record<string, number>;
+  /** Live capture: frames the kernel dropped because its capture buffer was full (absent when the source cannot tell). */
+  kernelDropped?: number;
+  /** Live capture: frames the interface or its driver dropped before capture, where the platform reports it. */
+  interfaceDropped?: number;
 }
 
 /** Where the packets come from. */

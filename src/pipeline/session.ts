@@ -2,10 +2,10 @@
 
 import { RustnetError } from '../core/errors.js';
 import type { EventSink } from '../core/event-sink.js';
-import type { PacketSource } from '../core/packet-source.js';
+import type { FrameSink, PacketSource } from '../core/packet-source.js';
 import type { ServiceNames } from '../core/service-names.js';
 import { SideTables, type ConnectionKey } from '../core/side-tables.js';
-import type { ConnectionRow, InterfaceRow, Snapshot, SourceInfo } from '../core/snapshot.js';
+import type { CaptureCounters, ConnectionRow, InterfaceRow, Snapshot, SourceInfo } from '../core/snapshot.js';
 import type { Connection } from '../tracking/connection.js';
 import { buildEvent } from './events.js';
 import { Monitor } from './monitor.js';
@@ -54,6 +54,20 @@ export interface Enricher {
   finishPending?(timeoutMs: number): Promise<void>;
 }
 
+/**
+ * Sees every frame after the monitor handled it (capture export). It must copy what it keeps: `buf` is borrowed.
+ * `connection` is the one the frame was counted in (null when it was skipped), passed only when wanted.
+ */
+export interface FrameObserver {
+  readonly wantsConnection: boolean;
+  observe(buf: Buffer, offset: number, capLength: number, wireLength: number, linkType: number, tsMicros: number,
+    connection: ConnectionKey | null): void;
+  /** Each tick, after enrichment results landed and before the connections that left are forgotten. */
+  tick(): void;
+  /** Writes what it still holds and releases its output; idempotent. */
+  close(): Promise<void>;
+}
+
 /** Something that shows snapshots (a screen, a metrics reader). */
 export interface SnapshotReader {
   render(snapshot: Snapshot): void;
@@ -72,6 +86,8 @@ export interface SessionOptions extends Omit<TableOptions, 'sampleRates'> {
   historyLimit?: number;
   /** Port names (default: the built-in table). */
   services?: ServiceNames;
+  /** Opened with the outputs (after the source): an observer of every frame, such as a capture export. */
+  frameObserver?: (source: SourceInfo, side: SideTables) => FrameObserver;
   /**
    * When the input ends, keep everything as it is (a screen shows the final state) until stop(); the
    * connections still open are then closed as at the end of the file.
@@ -103,6 +119,7 @@ export class Session {
   private monitorOrNull: Monitor | null = null;
   private info: SourceInfo | null = null;
   private sinks: EventSink[] = [];
+  private observer: FrameObserver | null = null;
   private stopReason: SessionEnd['reason'] | null = null;
   private failure: RustnetError | null = null;
   private wake: (() => void) | null = null;
@@ -154,7 +171,10 @@ export class Session {
     const info = source.open();
     try {
       this.sinks = this.openSinks();
+      this.observer = this.opts.frameObserver?.(info, this.side) ?? null;
     } catch (err) {
+      for (const s of this.sinks) void s.close();
+      this.sinks = [];
       source.close();
       throw err;
     }
@@ -187,7 +207,7 @@ export class Session {
       for (const s of sinks) if (s.backlogged) await s.whenWritable();
     };
     try {
-      if (this.stopReason === null) await Promise.race([source.run(this.monitor.handleFrame, pace), this.stopped]);
+      if (this.stopReason === null) await Promise.race([source.run(this.frameSink(), pace), this.stopped]);
       if (this.stopReason === null && this.failure === null && this.opts.holdAtEnd === true) {
         this.inputEnded = true;
         // Packet time drove the ticks: the frames after the last one are shown now, then held.
@@ -201,6 +221,30 @@ export class Session {
     }
     await this.finish();
     return { reason: this.stopReason ?? 'end_of_file', failure: this.failure };
+  }
+
+  /**
+   * What the source delivers to: the monitor's packet path itself, or with an observer a tee that hands it each
+   * frame afterwards (and, when it wants it, the connection the frame was counted in).
+   */
+  private frameSink(): FrameSink {
+    const observer = this.observer;
+    const monitor = this.monitor;
+    const handle = monitor.handleFrame;
+    if (observer === null) return handle;
+    if (!observer.wantsConnection) {
+      return (buf, offset, capLength, wireLength, linkType, tsMicros) => {
+        handle(buf, offset, capLength, wireLength, linkType, tsMicros);
+        observer.observe(buf, offset, capLength, wireLength, linkType, tsMicros, null);
+      };
+    }
+    const table = monitor.table;
+    return (buf, offset, capLength, wireLength, linkType, tsMicros) => {
+      const decoded = monitor.framesDecoded;
+      handle(buf, offset, capLength, wireLength, linkType, tsMicros);
+      // A decoded frame was counted in a connection, the table's latest.
+      observer.observe(buf, offset, capLength, wireLength, linkType, tsMicros, monitor.framesDecoded !== decoded ? table.lastConnection : null);
+    };
   }
 
   /** Ends the run in order (signals, a quit key). Idempotent; the first reason stays. */
@@ -249,6 +293,7 @@ export class Session {
       if (created !== undefined) monitor.table.peekCreated((c) => created.call(e, c));
     }
     for (const e of this.enrichers) if (e.apply(now, this.side, monitor.table.list)) this.changedByEnrichers = true;
+    this.observer?.tick();
     this.emitEvents();
     if (this.readers.length > 0) {
       const snapshot = this.snapshot();
@@ -266,7 +311,9 @@ export class Session {
     const table = monitor.table;
     const now = monitor.nowMicros;
     // Rates fall towards zero while nothing arrives: every rate sample taken makes a new snapshot.
-    const signature = `${monitor.framesSeen}/${table.totalRemoved}/${this.side.version}/${this.history.length}/${table.samplesTaken}`;
+    // Live capture's drop counters change without a frame seen (the dropped ones never arrive).
+    const drops = this.source.stats();
+    const signature = `${monitor.framesSeen}/${table.totalRemoved}/${this.side.version}/${this.history.length}/${table.samplesTaken}/${drops.dropped}/${drops.interfaceDropped}`;
     const previous = this.lastSnapshot;
     if (previous !== null && signature === this.lastSignature && !this.changedByEnrichers) {
       return previous;
@@ -312,7 +359,7 @@ export class Session {
       connections: rows,
       recentlyClosed: this.history.slice(),
       tcp: { retransmits: totals.retransmits, outOfOrder: totals.outOfOrder, fastRetransmits: totals.fastRetransmits },
-      capture: monitor.counters(),
+      capture: withDrops(monitor.counters(), drops),
       connectionsCreated: table.totalCreated,
       connectionsEvicted: table.evicted,
       interfaces,
@@ -373,10 +420,17 @@ export class Session {
       monitor.table.closeAll(monitor.nowMicros, this.stopReason ?? 'end_of_file');
       this.tick(monitor.nowMicros);
       this.ended = true;
-      await Promise.all(this.sinks.map((s) => s.close()));
+      await Promise.all([...this.sinks.map((s) => s.close()), this.observer?.close()]);
     })();
     return this.finishing;
   }
+}
+
+/** The monitor's frame counters with the source's drop counters, where it reports them. */
+function withDrops(counters: CaptureCounters, drops: ReturnType<PacketSource['stats']>): CaptureCounters {
+  if (drops.dropped !== null) counters.kernelDropped = drops.dropped;
+  if (drops.interfaceDropped !== undefined && drops.interfaceDropped !== null) counters.interfaceDropped = drops.interfaceDropped;
+  return counters;
 }
 
 function asRustnetError(err: unknown): RustnetError {

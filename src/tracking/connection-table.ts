@@ -45,6 +45,8 @@ export class ConnectionTable {
   evicted = 0;
   /** Rate samples taken so far: unchanged between two ticks, no rate changed either. */
   samplesTaken = 0;
+  /** The connection the latest counted packet belonged to (a capture export's comment names its process). */
+  lastConnection: Connection | null = null;
   /** Connections created / removed since the owner last drained them (in that order). */
   private readonly created: Connection[] = [];
   private readonly closed: Connection[] = [];
@@ -171,6 +173,7 @@ export class ConnectionTable {
     }
     if (now > c.lastSeenMicros) c.lastSeenMicros = now;
     this.deadlines[c.slot] = 0;
+    this.lastConnection = c;
   }
 
   /** Once per tick: remove connections idle past their timeout, then update every rate. */

@@ -65,7 +65,7 @@ const TOTALS_LATE_FIELDS: Partial<Record<keyof TcpTotals, number>> = {
  * ConnectionTable fields first changed after start-up: the per-slot arrays (replaced when the table outgrows
  * them) and the counters of connections removed and evicted. Each gets a second store and its value back.
  */
-const TABLE_LATE_FIELDS = ['deadlines', 'slotFlags', 'totalRemoved', 'evicted', 'lastTickMicros'] as const;
+const TABLE_LATE_FIELDS = ['deadlines', 'slotFlags', 'totalRemoved', 'evicted', 'lastTickMicros', 'lastConnection'] as const;
 
 let processDone = false;
 
