@@ -3,6 +3,7 @@
 
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ipStart } from './lib/pcap-ip-start.mjs';
 
 const USAGE = `usage: node scripts/drop-flow-starts.mjs IN OUT [--drop N] [--udp]
 
@@ -12,7 +13,7 @@ with N >= 4 usually no ClientHello or first request either. A flow is the IP pro
 address:port ends, in either direction. With --udp, UDP flows lose their first N datagrams too.
 Everything else (ARP, ICMP, IP fragments after the first, frames that do not decode) is copied as is.
 
-Link types: Ethernet (with VLAN tags), raw IP (12, 101, 228, 229), Linux SLL and SLL2, BSD loopback.
+Link types: Ethernet (with VLAN tags), raw IP (12, 101, 228, 229), Linux SLL and SLL2, BSD loopback, PKTAP.
 pcapng is not read: convert it first (editcap -F pcap IN OUT).
 
   --drop N   packets to leave out at the start of each flow (default 4)
@@ -62,35 +63,9 @@ if (!le && !be) fail(`${input} is not a classic pcap file (pcapng? convert it wi
 const u32 = (o) => (le ? data.readUInt32LE(o) : data.readUInt32BE(o));
 const linkType = u32(20) & 0xffff;
 
-/** Offset of the IP header in the frame at [s, e), or -1 when the frame carries no IP. */
-function ipStart(s, e) {
-  switch (linkType) {
-    case 1: {
-      let p = s + 12;
-      while (p + 2 <= e && (data.readUInt16BE(p) === 0x8100 || data.readUInt16BE(p) === 0x88a8)) p += 4;
-      if (p + 2 > e) return -1;
-      const type = data.readUInt16BE(p);
-      return type === 0x0800 || type === 0x86dd ? p + 2 : -1;
-    }
-    case 0:
-      return s + 4;
-    case 12:
-    case 101:
-    case 228:
-    case 229:
-      return s;
-    case 113:
-      return s + 16;
-    case 276:
-      return s + 20;
-    default:
-      return -1;
-  }
-}
-
 /** "proto|end|end" for a TCP or UDP packet (ends sorted), or null. */
 function flowKey(s, e) {
-  const ip = ipStart(s, e);
+  const ip = ipStart(data, s, e, linkType);
   if (ip < 0 || ip >= e) return null;
   const version = data[ip] >> 4;
   let proto;

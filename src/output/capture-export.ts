@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import type { AppInfo } from '../core/app-info.js';
 import { RustnetError } from '../core/errors.js';
 import type { ConnectionKey, ProcessOwner, SideTables } from '../core/side-tables.js';
+import { BackgroundWriter, type WriteFailure, type WriteFn } from './background-writer.js';
 
 export type ExportFormat = 'pcap' | 'pcapng';
 
@@ -19,14 +20,6 @@ const DEFAULT_RING_FRAMES = 1 << 16;
 const DEFAULT_CHUNK_BYTES = 1 << 20;
 /** Live: chunks queued for the disk at most; beyond it frames stay in the ring, and once that is full they are dropped. */
 const DEFAULT_MAX_QUEUED_CHUNKS = 8;
-/** Written chunks kept for reuse (a fresh megabyte per chunk would be external memory the GC must account for). */
-const SPARE_CHUNKS = 4;
-/** How long the output may take nothing at the end before the rest is given up. */
-const STALL_MS = 5000;
-/** Retry delay when a non-blocking pipe is full. */
-const RETRY_MS = 5;
-/** Most queued buffers handed to one writev call (IOV_MAX is 1024 on Linux). */
-const MAX_BUFFERS_PER_WRITE = 64;
 /** Longest comment kept, in UTF-16 units (process names and SNI are far shorter; this bounds a record). */
 const MAX_COMMENT_CHARS = 1024;
 
@@ -45,9 +38,7 @@ const OPT_IF_DESCRIPTION = 3;
 const OPT_IF_TSRESOL = 9;
 
 /** fs.writev's shape, replaceable in tests (a slow or failing disk). */
-export type ExportWriteFn = (fd: number, buffers: Buffer[], done: (err: NodeJS.ErrnoException | null, written: number) => void) => void;
-
-const fsWritev: ExportWriteFn = (fd, buffers, done) => fs.writev(fd, buffers, null, done);
+export type ExportWriteFn = WriteFn;
 
 export interface CaptureExportOptions<T> {
   format: ExportFormat;
@@ -102,19 +93,14 @@ export class CaptureExport<T = unknown> {
   framesDropped = 0;
   /** Classic pcap: frames whose link type differs from the file's (one link type per pcap file). */
   framesOtherLinkType = 0;
-  /** Bytes the output has taken. */
-  bytesOut = 0;
   /** Why writing stopped, or null. */
   failure: string | null = null;
 
-  private readonly fd: number;
   private readonly canWait: boolean;
   private readonly nanos: boolean;
   private readonly comment: ((token: T) => string | null) | null;
   private readonly onWarning: (message: string) => void;
-  private readonly writeFn: ExportWriteFn;
   private readonly defer: (fn: () => void) => void;
-  private readonly stallMs: number;
   private readonly interfaceName: string | undefined;
   private readonly interfaceDescription: string | undefined;
 
@@ -145,22 +131,13 @@ export class CaptureExport<T = unknown> {
     if (this.closing === null) this.drain(false);
   };
 
-  // Encoding: records go into `out` up to `used`; full chunks wait in `queue` for the writer.
+  // Encoding: records go into `out` up to `used`; full chunks wait in the writer's queue.
   private readonly chunkBytes: number;
   private readonly maxQueued: number;
   private out: Buffer;
   private used = 0;
-  private readonly spare: Buffer[] = [];
-  private readonly queue: Buffer[] = [];
-  private readonly queueLength: number[] = [];
-  private offset = 0;
-  private queuedBytes = 0;
-  private inFlight = false;
-  private retryTimer: NodeJS.Timeout | null = null;
-  private lastProgressMs = Date.now();
-  private idleWaiters: (() => void)[] = [];
+  private readonly writer: BackgroundWriter;
   private closing: Promise<void> | null = null;
-  private fdClosed = false;
 
   /** Classic pcap: the file header's link type once written (-1 before). pcapng: interface ids by link type. */
   private pcapLinkType = -1;
@@ -168,16 +145,13 @@ export class CaptureExport<T = unknown> {
 
   private constructor(path: string, fd: number, opts: CaptureExportOptions<T>) {
     this.path = path;
-    this.fd = fd;
     this.format = opts.format;
     this.canWait = opts.canWait;
     this.nanos = opts.resolution === 'ns';
     this.comment = opts.format === 'pcapng' ? opts.comment ?? null : null;
     this.wantsConnection = this.comment !== null;
     this.onWarning = opts.onWarning;
-    this.writeFn = opts.write ?? fsWritev;
     this.defer = opts.defer ?? setImmediate;
-    this.stallMs = opts.stallMs ?? STALL_MS;
     this.interfaceName = opts.interfaceName;
     this.interfaceDescription = opts.interfaceDescription;
     this.ringBytes = Math.max(1, Math.floor(opts.ringBytes ?? DEFAULT_RING_BYTES));
@@ -198,6 +172,17 @@ export class CaptureExport<T = unknown> {
     this.chunkBytes = Math.max(64, Math.floor(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES));
     this.maxQueued = Math.max(1, opts.maxQueuedChunks ?? DEFAULT_MAX_QUEUED_CHUNKS);
     this.out = Buffer.allocUnsafe(this.chunkBytes);
+    this.writer = new BackgroundWriter({
+      fd, ownsFd: true, chunkBytes: this.chunkBytes, write: opts.write, stallMs: opts.stallMs,
+      onFail: (failure) => this.fail(failure),
+      // Room in the queue again: what waited in the ring can be encoded (not at the end: close drains).
+      onWritten: () => {
+        if (this.count > 0 && this.closing === null && !this.drainPending) {
+          this.drainPending = true;
+          this.defer(this.drainSoon);
+        }
+      },
+    });
     if (opts.format === 'pcap') {
       if (opts.linkType >= 0) this.writePcapHeader(opts.linkType);
     } else {
@@ -284,6 +269,11 @@ export class CaptureExport<T = unknown> {
     return this.closing;
   }
 
+  /** Bytes the output has taken. */
+  get bytesOut(): number {
+    return this.writer.bytesOut;
+  }
+
   /** One line for the closing summary. */
   summary(): string {
     const parts = [`${this.format} export ${this.path}: ${this.framesWritten} frames written`];
@@ -335,7 +325,7 @@ export class CaptureExport<T = unknown> {
    */
   private drain(all: boolean): void {
     while (this.count > 0 && this.failure === null) {
-      if (!all && this.queue.length >= this.maxQueued) return;
+      if (!all && this.writer.queuedChunks >= this.maxQueued) return;
       this.encode(this.tail);
       this.release();
     }
@@ -370,7 +360,7 @@ export class CaptureExport<T = unknown> {
     const text = said !== null && said.length > MAX_COMMENT_CHARS ? said.slice(0, MAX_COMMENT_CHARS) : said;
     const padded = (cap + 3) & ~3;
     // Comment: option header, UTF-8 text (at most 3 bytes per UTF-16 unit) padded to 4, then the end of options.
-    const commentBound = text !== null && text !== '' ? 4 + ((text.length * 3 + 3) & ~3) + 4 : 0;
+    const commentBound = text !== null && text !== '' ? optionBound(text) + 4 : 0;
     const target = this.room(28 + padded + commentBound + 4);
     const start = this.used;
     let p = start;
@@ -382,15 +372,8 @@ export class CaptureExport<T = unknown> {
     p += 28;
     if (cap > 0) this.ring.copy(target, p, this.slotStart[s]!, this.slotStart[s]! + cap);
     p = zeroPad(target, p + cap, start + 28 + padded);
-    if (commentBound > 0) {
-      p = writeOption(target, p, OPT_COMMENT, text!);
-      target.writeUInt32LE(OPT_ENDOFOPT, p);
-      p += 4;
-    }
-    const total = p + 4 - start;
-    target.writeUInt32LE(total, start + 4);
-    target.writeUInt32LE(total, p);
-    this.commit(target, p + 4);
+    if (commentBound > 0) p = endOptions(target, writeOption(target, p, OPT_COMMENT, text!));
+    this.endBlock(target, start, p);
     this.framesWritten++;
   }
 
@@ -437,7 +420,7 @@ export class CaptureExport<T = unknown> {
 
   private writeSectionHeader(application: string | undefined): void {
     const appl = application !== undefined ? clean(application) : '';
-    const target = this.room(28 + (appl !== '' ? 4 + ((appl.length * 3 + 3) & ~3) + 4 : 0) + 4);
+    const target = this.room(28 + (appl !== '' ? optionBound(appl) + 4 : 0) + 4);
     const start = this.used;
     target.writeUInt32LE(BLOCK_SHB, start);
     target.writeUInt32LE(BYTE_ORDER_MAGIC, start + 8);
@@ -447,15 +430,8 @@ export class CaptureExport<T = unknown> {
     target.writeUInt32LE(0xffffffff, start + 16);
     target.writeUInt32LE(0xffffffff, start + 20);
     let p = start + 24;
-    if (appl !== '') {
-      p = writeOption(target, p, OPT_SHB_USERAPPL, appl);
-      target.writeUInt32LE(OPT_ENDOFOPT, p);
-      p += 4;
-    }
-    const total = p + 4 - start;
-    target.writeUInt32LE(total, start + 4);
-    target.writeUInt32LE(total, p);
-    this.commit(target, p + 4);
+    if (appl !== '') p = endOptions(target, writeOption(target, p, OPT_SHB_USERAPPL, appl));
+    this.endBlock(target, start, p);
   }
 
   /** The pcapng interface of a link type, its Interface Description Block written on first use. */
@@ -466,7 +442,7 @@ export class CaptureExport<T = unknown> {
     // several interfaces) gets a block of its own without one.
     const name = interfaces.length === 0 && this.interfaceName !== undefined ? clean(this.interfaceName) : '';
     const description = interfaces.length === 0 && this.interfaceDescription !== undefined ? clean(this.interfaceDescription) : '';
-    const bound = (t: string): number => (t !== '' ? 4 + ((t.length * 3 + 3) & ~3) : 0);
+    const bound = (t: string): number => (t !== '' ? optionBound(t) : 0);
     const target = this.room(16 + bound(name) + bound(description) + 8 + 4 + 4);
     const start = this.used;
     target.writeUInt32LE(BLOCK_IDB, start);
@@ -479,15 +455,17 @@ export class CaptureExport<T = unknown> {
     target.writeUInt16LE(OPT_IF_TSRESOL, p);
     target.writeUInt16LE(1, p + 2);
     target.writeUInt32LE(this.nanos ? 9 : 6, p + 4); // the resolution byte, then three bytes of padding
-    p += 8;
-    target.writeUInt32LE(OPT_ENDOFOPT, p);
-    p += 4;
+    this.endBlock(target, start, endOptions(target, p + 8));
+    interfaces.push(linkType);
+    return interfaces.length - 1;
+  }
+
+  /** Ends the pcapng block begun at `start` whose options end at `p`: its total length at both ends, then commit. */
+  private endBlock(target: Buffer, start: number, p: number): void {
     const total = p + 4 - start;
     target.writeUInt32LE(total, start + 4);
     target.writeUInt32LE(total, p);
     this.commit(target, p + 4);
-    interfaces.push(linkType);
-    return interfaces.length - 1;
   }
 
   // ---- output ----
@@ -522,99 +500,23 @@ export class CaptureExport<T = unknown> {
     if (this.failure !== null) return;
     if (this.canWait) {
       if (data.length !== this.chunkBytes) this.out = Buffer.allocUnsafe(this.chunkBytes);
-      this.writeNow(data, length);
+      this.writer.writeSync(data, length);
       return;
     }
-    this.out = this.spare.pop() ?? Buffer.allocUnsafe(this.chunkBytes);
-    if (this.queuedBytes === 0) this.lastProgressMs = Date.now();
-    this.queue.push(data);
-    this.queueLength.push(length);
-    this.queuedBytes += length;
-    this.pump();
+    this.out = this.writer.takeChunk();
+    this.writer.enqueue(data, length);
   }
 
-  private writeNow(data: Buffer, length: number): void {
-    let done = 0;
-    try {
-      while (done < length) done += fs.writeSync(this.fd, data, done, length - done);
-      this.bytesOut += done;
-    } catch (err) {
-      this.fail(`write failed (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    }
-  }
-
-  private pump(): void {
-    if (this.inFlight || this.retryTimer !== null || this.failure !== null || this.queue.length === 0) return;
-    const buffers: Buffer[] = [];
-    const count = Math.min(this.queue.length, MAX_BUFFERS_PER_WRITE);
-    for (let i = 0; i < count; i++) buffers.push(this.queue[i]!.subarray(i === 0 ? this.offset : 0, this.queueLength[i]));
-    this.inFlight = true;
-    this.writeFn(this.fd, buffers, (err, n) => {
-      this.inFlight = false;
-      if (err !== null) {
-        if (err.code === 'EAGAIN' && Date.now() - this.lastProgressMs < this.stallMs) {
-          this.retryTimer = setTimeout(() => {
-            this.retryTimer = null;
-            this.pump();
-          }, RETRY_MS);
-          return;
-        }
-        this.fail(`write failed (${err.code ?? String(err)})`);
-        return;
-      }
-      this.lastProgressMs = Date.now();
-      this.bytesOut += n;
-      this.queuedBytes -= n;
-      this.consume(n);
-      this.settle();
-      // Room in the queue again: what waited in the ring can be encoded (not at the end: close drains).
-      if (this.count > 0 && this.closing === null && !this.drainPending) {
-        this.drainPending = true;
-        this.defer(this.drainSoon);
-      }
-      this.pump();
-    });
-  }
-
-  /** Drops `n` written bytes from the front of the queue; whole chunks go back to the spares. */
-  private consume(n: number): void {
-    let left = n;
-    while (left > 0) {
-      const head = this.queue[0];
-      const length = this.queueLength[0];
-      if (head === undefined || length === undefined) return;
-      const rest = length - this.offset;
-      if (left < rest) {
-        this.offset += left;
-        return;
-      }
-      left -= rest;
-      this.queue.shift();
-      this.queueLength.shift();
-      this.offset = 0;
-      if (head.length === this.chunkBytes && this.spare.length < SPARE_CHUNKS) this.spare.push(head);
-    }
-  }
-
-  private fail(message: string): void {
-    if (this.failure !== null) return;
+  /** The writer stopped (it has emptied its queue): frames still held will not reach the file either. */
+  private fail(failure: WriteFailure): void {
+    const message = failure.kind === 'write'
+      ? `write failed (${failure.code})`
+      : `the output took nothing for ${failure.seconds} s; ${failure.bytes} bytes were not written`;
     this.failure = message;
-    // Frames still held or queued will not reach the file: they count as left out.
+    // Frames still held will not reach the file: they count as left out.
     this.framesDropped += this.count;
     while (this.count > 0) this.release();
-    this.queue.length = 0;
-    this.queueLength.length = 0;
-    this.queuedBytes = 0;
     this.onWarning(`${this.format} export ${this.path}: ${message}; no further frames are written to it`);
-    this.settle();
-  }
-
-  private settle(): void {
-    if (this.idleWaiters.length > 0 && (this.failure !== null || this.queuedBytes === 0)) {
-      const w = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const resolve of w) resolve();
-    }
   }
 
   private async finish(): Promise<void> {
@@ -622,28 +524,7 @@ export class CaptureExport<T = unknown> {
     // A pcap file whose link type never became known (no frame, no header yet) still gets a valid header.
     if (this.format === 'pcap' && this.pcapLinkType < 0) this.writePcapHeader(1);
     this.flush();
-    while (this.queuedBytes > 0 && this.failure === null) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        this.idleWaiters.push(resolve);
-        // Wake up to check for a stall even if no write completes.
-        timer = setTimeout(resolve, Math.min(this.stallMs, 1000));
-      });
-      clearTimeout(timer);
-      if (this.queuedBytes > 0 && Date.now() - this.lastProgressMs >= this.stallMs) {
-        this.fail(`the output took nothing for ${Math.round(this.stallMs / 1000)} s; ${this.queuedBytes} bytes were not written`);
-      }
-    }
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
-    // A write still in flight (a reader that stopped reading) holds the descriptor: leave it to the exit.
-    if (!this.fdClosed && !this.inFlight) {
-      this.fdClosed = true;
-      try {
-        fs.closeSync(this.fd);
-      } catch {
-        // Closing after a failed write can fail again; that was reported once already.
-      }
-    }
+    await this.writer.close();
   }
 }
 
@@ -653,6 +534,17 @@ function writeOption(target: Buffer, p: number, code: number, value: string): nu
   target.writeUInt16LE(code, p);
   target.writeUInt16LE(n, p + 2);
   return zeroPad(target, p + 4 + n, p + 4 + ((n + 3) & ~3));
+}
+
+/** Most bytes an option holding `text` takes: its header and the UTF-8 text (3 bytes per UTF-16 unit at most), padded to 4. */
+function optionBound(text: string): number {
+  return 4 + ((text.length * 3 + 3) & ~3);
+}
+
+/** Writes the end-of-options marker at target[p]; returns the offset after it. */
+function endOptions(target: Buffer, p: number): number {
+  target.writeUInt32LE(OPT_ENDOFOPT, p);
+  return p + 4;
 }
 
 function zeroPad(target: Buffer, from: number, to: number): number {

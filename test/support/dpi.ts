@@ -1,6 +1,7 @@
 // Test support for the DPI tests: bytes, contexts, a seeded PRNG, feeding sessions, TLS hello builders, capture payloads.
 
 import { readFileSync } from 'node:fs';
+import { ipStart } from '../../scripts/lib/pcap-ip-start.mjs';
 import type { AppInfo } from '../../src/core/app-info.js';
 import type { DpiContext, FlowInspection } from '../../src/core/dpi-port.js';
 import { Verdict, type Classifier } from '../../src/dpi/classifier.js';
@@ -312,7 +313,7 @@ export function readPayloads(path: string): Payload[] {
     o = start + incl;
     frame++;
     if (o > d.length) break;
-    const ip = ipStart(d, dv, start, o, linkType);
+    const ip = ipStart(d, start, o, linkType);
     if (ip < 0) continue;
     const seg = transportOf(d, dv, ip, o, fragments);
     if (seg !== null) out.push({ ...seg, frame });
@@ -351,33 +352,6 @@ function reassemble(
   if (covered < f.total) return null;
   table.delete(key);
   return whole;
-}
-
-function ipStart(d: Uint8Array, dv: DataView, s: number, e: number, linkType: number): number {
-  switch (linkType) {
-    case 1: {
-      let p = s + 12;
-      while (p + 2 <= e && (dv.getUint16(p) === 0x8100 || dv.getUint16(p) === 0x88a8)) p += 4;
-      return p + 2 <= e && (dv.getUint16(p) === 0x0800 || dv.getUint16(p) === 0x86dd) ? p + 2 : -1;
-    }
-    case 0:
-      return s + 4;
-    case 12:
-    case 101:
-    case 228:
-    case 229:
-      return s;
-    case 113:
-      return s + 16;
-    case 276:
-      return s + 20;
-    case 258: {
-      const hl = dv.getUint32(s, true);
-      return ipStart(d, dv, s + hl, e, dv.getUint32(s + 4, true));
-    }
-    default:
-      return -1;
-  }
 }
 
 function transportOf(
