@@ -1,5 +1,5 @@
 // ProcessAttribution with a fake host: targeted lookups for new connections, owners landing on the tick,
-// write-once, no guess when sockets are ambiguous, the full refresh outside the tick, giving up.
+// write-once, no guess when sockets are ambiguous, the full refresh outside the tick, giving up, bounded state.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -111,6 +111,29 @@ test('a connection still without an owner after 10 s is given up on', () => {
   host.calls = [];
   pa.apply(12 * S, side, [c]);
   assert.deepEqual(host.calls, [], 'not even the socket tables are read for it');
+});
+
+test('connections that leave before they are settled or given up on are forgotten: state stays bounded under churn', () => {
+  // 500 new connections a second, none with a socket (gone already, as a short flow's is), and a table capped
+  // at 2,000: each leaves after 4 s, before the 10 s give-up. Before the fix every one left an entry behind.
+  const host = new FakeHost();
+  const timers = new FakeTimers();
+  const pa = new ProcessAttribution(host, (w) => w(), timers);
+  const side = new SideTables();
+  const stay = conn(1, 30_000);
+  let list: ConnectionKey[] = [stay];
+  let id = 2;
+  for (let t = 1; t <= 200; t++) {
+    for (let k = 0; k < 5; k++) {
+      for (let n = 0; n < 100; n++, id++) list.push(conn(id, 40_000 + (id % 20_000)));
+      timers.advance(t * 1000 + k * 200);
+      pa.noticeNew(list);
+    }
+    if (list.length > 2000) list = [stay, ...list.slice(list.length - 1999)];
+    pa.apply(t * S, side, list);
+    assert.ok(pa.remembered <= 2 * (4 * list.length + 1024), `at ${t} s: ${pa.remembered} remembered for ${list.length} live`);
+  }
+  assert.equal(id - 2, 100_000, 'the churn ran: 100,000 connections through a table of 2,000');
 });
 
 test('the full refresh reads no pid when no socket here serves any connection still wanted', () => {

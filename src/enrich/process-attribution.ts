@@ -140,12 +140,22 @@ export class ProcessAttribution {
     let changed = false;
     for (const [id, owner] of this.found) if (side.setProcess(id, owner)) changed = true;
     this.found.clear();
-    // Forget connections that are gone (their ids never come back).
-    if (this.done.size > 4 * connections.length + 1024) {
+    // Forget connections that are gone (their ids never come back). A connection that leaves before it is
+    // settled or given up on (evicted at --max-connections, closed within 10 s) leaves its first try behind
+    // too: under churn, one entry per connection. Pruned once either outgrows the live list several times
+    // over, the work is amortised over the connections that left.
+    const bound = 4 * connections.length + 1024;
+    if (this.done.size > bound || this.firstTried.size > bound) {
       const live = new Set(connections.map((c) => c.id));
       for (const id of this.done) if (!live.has(id)) this.done.delete(id);
+      for (const id of this.firstTried.keys()) if (!live.has(id)) this.firstTried.delete(id);
     }
     return changed;
+  }
+
+  /** Connections this keeps state for (settled or given up on, or still being looked for): bounded by the live ones. */
+  get remembered(): number {
+    return this.done.size + this.firstTried.size;
   }
 
   /** The connections still without an owner; gives up on those that have been looked for long enough. */
