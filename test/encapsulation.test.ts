@@ -14,6 +14,7 @@ import { MAX_MPLS_LABELS, MAX_VLAN_TAGS } from '../src/decode/link.js';
 import { TcpConversation, udpPayloadFrame, type TimedFrame } from './support/capture-writer.js';
 import { replay } from './support/corpus.js';
 import type { Endpoint } from './support/frames.js';
+import { concat, u16, u32 } from './support/dpi.js';
 import { prng } from './support/prng.js';
 import { runManual } from './support/session.js';
 
@@ -21,20 +22,6 @@ import { runManual } from './support/session.js';
 // Building frames: an IP packet inside any stack of link layers
 // ---------------------------------------------------------------------------------------------
 
-type Part = Uint8Array | readonly number[];
-
-function cat(...parts: Part[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-const be16 = (n: number): number[] => [(n >>> 8) & 255, n & 255];
-const be32 = (n: number): number[] => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
 
 /** Wraps a network-layer packet (or an inner layer's bytes) in one more layer. */
 type Wrap = (inner: Uint8Array) => Uint8Array;
@@ -46,23 +33,23 @@ const MAC_B = [0x02, 0, 0, 0, 0, 0x0b];
 
 /** The ethertype field and any VLAN tags before `type`: each tag is its TPID then its TCI (priority 1). */
 function typeField(type: number, tags: readonly Tag[]): number[] {
-  return [...tags.flatMap((t) => [...be16(t.tpid), ...be16(0x2000 | t.vid)]), ...be16(type)];
+  return [...tags.flatMap((t) => [...u16(t.tpid), ...u16(0x2000 | t.vid)]), ...u16(type)];
 }
 
 function ether(type: number, inner: Wrap = ip, tags: readonly Tag[] = []): Wrap {
-  return (x) => cat(MAC_B, MAC_A, typeField(type, tags), inner(x));
+  return (x) => concat(MAC_B, MAC_A, typeField(type, tags), inner(x));
 }
 
 /** Linux cooked capture v1 (16 bytes, protocol last) and v2 (20 bytes, protocol first). */
 function sll(type: number, inner: Wrap = ip, tags: readonly Tag[] = []): Wrap {
-  return (x) => cat(be16(0), be16(1), be16(6), [...MAC_A, 0, 0], typeField(type, tags), inner(x));
+  return (x) => concat(u16(0), u16(1), u16(6), [...MAC_A, 0, 0], typeField(type, tags), inner(x));
 }
 
 function sll2(type: number, inner: Wrap = ip, tags: readonly Tag[] = []): Wrap {
   return (x) => {
     const field = typeField(type, tags);
     // The protocol opens the header; any VLAN tags follow the 20 bytes, as libpcap writes them.
-    return cat(field.slice(0, 2), [0, 0], be32(2), be16(1), [0, 6], [...MAC_A, 0, 0], field.slice(2), inner(x));
+    return concat(field.slice(0, 2), [0, 0], u32(2), u16(1), [0, 6], [...MAC_A, 0, 0], field.slice(2), inner(x));
   };
 }
 
@@ -70,14 +57,14 @@ function sll2(type: number, inner: Wrap = ip, tags: readonly Tag[] = []): Wrap {
 function pppoe(pppProto: number, inner: Wrap = ip, compressed = false): Wrap {
   return (x) => {
     const body = inner(x);
-    const proto = compressed ? [pppProto] : be16(pppProto);
-    return cat([0x11, 0x00], be16(0x1234), be16(proto.length + body.length), proto, body);
+    const proto = compressed ? [pppProto] : u16(pppProto);
+    return concat([0x11, 0x00], u16(0x1234), u16(proto.length + body.length), proto, body);
   };
 }
 
 /** An MPLS label stack (RFC 3032): traffic class 0, bottom-of-stack on the last entry, TTL 64. */
 function mpls(labels: readonly number[], inner: Wrap = ip): Wrap {
-  return (x) => cat(...labels.map((l, i) => be32(((l << 12) | (i === labels.length - 1 ? 0x100 : 0) | 64) >>> 0)), inner(x));
+  return (x) => concat(...labels.map((l, i) => u32(((l << 12) | (i === labels.length - 1 ? 0x100 : 0) | 64) >>> 0)), inner(x));
 }
 
 const vlan = (...vids: number[]): Tag[] => vids.map((vid) => ({ tpid: 0x8100, vid }));
@@ -91,13 +78,13 @@ function dnsName(name: string): number[] {
 }
 
 function dnsQuery(id: number, name: string, type: number): Uint8Array {
-  return Uint8Array.from([...be16(id), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, ...dnsName(name), ...be16(type), 0, 1]);
+  return Uint8Array.from([...u16(id), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, ...dnsName(name), ...u16(type), 0, 1]);
 }
 
 function dnsAnswer(id: number, name: string, type: number, rdata: number[]): Uint8Array {
   return Uint8Array.from([
-    ...be16(id), 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, ...dnsName(name), ...be16(type), 0, 1,
-    0xc0, 0x0c, ...be16(type), 0, 1, ...be32(300), ...be16(rdata.length), ...rdata,
+    ...u16(id), 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, ...dnsName(name), ...u16(type), 0, 1,
+    0xc0, 0x0c, ...u16(type), 0, 1, ...u32(300), ...u16(rdata.length), ...rdata,
   ]);
 }
 
@@ -183,7 +170,7 @@ const PADI = [0x11, 0x09, 0x00, 0x00, 0x00, 0x04, 0x01, 0x01, 0x00, 0x00]; // se
 const LCP_CONF_REQ = [0x01, 0x01, 0x00, 0x0e, 0x01, 0x04, 0x05, 0xd4, 0x05, 0x06, 0x12, 0x34, 0x56, 0x78];
 const IPCP_CONF_REQ = [0x01, 0x01, 0x00, 0x0a, 0x03, 0x06, 10, 0, 0, 1];
 /** An Ethernet pseudowire under MPLS: control word 0, then a whole Ethernet frame. */
-const PW_ETHERNET = cat([0, 0, 0, 0], ether(0x0800)(ipOf(udpPayloadFrame(V4('10.9.9.1', 1), V4('10.9.9.2', 2), ascii('pw')))));
+const PW_ETHERNET = concat([0, 0, 0, 0], ether(0x0800)(ipOf(udpPayloadFrame(V4('10.9.9.1', 1), V4('10.9.9.2', 2), ascii('pw')))));
 
 interface Known {
   capture: CaptureBuilder;
@@ -414,7 +401,7 @@ for (const k of KNOWN) {
 }
 
 test('Ethernet padding after a short PPPoE or MPLS frame is not counted; the link header is', async () => {
-  const pad = (f: Uint8Array): Uint8Array => (f.length >= 60 ? f : cat(f, new Array<number>(60 - f.length).fill(0)));
+  const pad = (f: Uint8Array): Uint8Array => (f.length >= 60 ? f : concat(f, new Array<number>(60 - f.length).fill(0)));
   const probe = ipOf(udpPayloadFrame(V4('10.7.0.1', 7000), V4('10.7.0.2', 7001), ascii('x')));
   assert.equal(probe.length, 29);
   const b = new CaptureBuilder('padded', LinkType.ETHERNET)
@@ -444,7 +431,7 @@ test(`more than ${MAX_VLAN_TAGS} VLAN tags or ${MAX_MPLS_LABELS} MPLS labels is 
   const deepLabels = ether(0x8847, mpls(labels(MAX_MPLS_LABELS + 1)))(packet);
   const deepBoth = ether(0x8847, mpls(labels(MAX_MPLS_LABELS + 1)), vlan(...labels(MAX_VLAN_TAGS)))(packet);
   // A label stack that never sets bottom-of-stack, as far as the frame goes.
-  const bottomless = cat(ether(0x8847)(new Uint8Array(0)), new Array<number>(4 * 40).fill(0));
+  const bottomless = concat(ether(0x8847)(new Uint8Array(0)), new Array<number>(4 * 40).fill(0));
   for (const f of [deepTags, deepLabels, deepBoth, bottomless]) assert.equal(decode(f, LinkType.ETHERNET).code, Skip.BAD_LINK_HEADER);
   assert.ok(isMalformed(Skip.BAD_LINK_HEADER));
   // At the bound itself, the frame decodes.
@@ -478,7 +465,7 @@ const TEMPLATES: { name: string; link: number; frame: Uint8Array; linkHeader: nu
     ['eth vlan mpls v4', LinkType.ETHERNET, ether(0x8847, mpls([9, 10]), vlan(4)), tcp4],
     ['sll vlan pppoe v4', LinkType.LINUX_SLL, sll(0x8864, pppoe(0x0021), vlan(4)), tcp4],
     ['sll2 mpls v6', LinkType.LINUX_SLL2, sll2(0x8847, mpls([5])), udp6],
-    ['pktap eth vlan mpls v4', LinkType.PKTAP, (x) => cat([108, 0, 0, 0], [1, 0, 0, 0], new Array<number>(100).fill(0), ether(0x8847, mpls([5]), vlan(3))(x)), tcp4],
+    ['pktap eth vlan mpls v4', LinkType.PKTAP, (x) => concat([108, 0, 0, 0], [1, 0, 0, 0], new Array<number>(100).fill(0), ether(0x8847, mpls([5]), vlan(3))(x)), tcp4],
   ];
   for (const [name, link, wrap, packet] of cases) {
     const frame = wrap(packet);
@@ -620,7 +607,7 @@ test('garbage under every encapsulation: never throws, and every frame is decode
           run.push(...unit);
         }
       }
-      frame = cat(head, run, noise);
+      frame = concat(head, run, noise);
       link = head === prefixes[6] ? LinkType.LINUX_SLL : head === prefixes[7] ? LinkType.LINUX_SLL2 : LinkType.ETHERNET;
     } else {
       // A valid frame with a few bytes flipped.

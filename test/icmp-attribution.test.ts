@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import type { ConnectionEvent } from '../src/core/event-sink.js';
 import { CLI_PATH, readJsonl, startCli, waitForEvent, withTimeout, type RunningCli } from './support/cli.js';
+import { addNetns as createNetns, delNetns as removeNetns, errorText } from './support/netns.js';
 
 /** Each wait in this file gives up after this long. */
 const STEP_MS = 8000;
@@ -82,31 +83,15 @@ function run(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-function errorText(err: unknown): string {
-  const e = err as { stderr?: string | Buffer; message?: string };
-  return `${e.stderr?.toString().trim() || e.message || String(err)}`;
-}
-
-/** Creates a namespace; returns null, or why the kernel refused (a reason to skip). Other failures throw. */
+/** Creates a namespace this file removes again (also in `after`); null, or why the kernel refused. */
 function addNetns(name: string): string | null {
-  delNetns(name);
-  try {
-    run('ip', ['netns', 'add', name]);
-    namespaces.add(name);
-    return null;
-  } catch (err) {
-    const text = errorText(err);
-    if (/not permitted|permission denied|EPERM|EACCES|read-only file system/i.test(text)) return `ip netns add refused: ${text}`;
-    throw new Error(`ip netns add ${name} failed: ${text}`);
-  }
+  const refused = createNetns(name);
+  if (refused === null) namespaces.add(name);
+  return refused;
 }
 
 function delNetns(name: string): void {
-  try {
-    run('ip', ['netns', 'del', name]);
-  } catch {
-    // Already gone (or never made).
-  }
+  removeNetns(name);
   namespaces.delete(name);
 }
 

@@ -18,6 +18,7 @@ import { after, test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ConnectionEvent } from '../src/core/event-sink.js';
 import { CLI_PATH, readJsonl, runCli, startCli, waitForEvent, withTimeout, type RunningCli } from './support/cli.js';
+import { addNetns, delNetns, errorText, ip } from './support/netns.js';
 
 const CLIENT_BYTES = 1000;
 const SERVER_BYTES = 3000;
@@ -370,40 +371,6 @@ test('errors: an unknown interface and an invalid filter exit 2 with one line, n
 
 // ---------------------------------------------------------------------------------------------------------------
 // Network namespaces (f, g)
-
-function ip(...args: string[]): string {
-  return execFileSync('ip', args, { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function errorText(err: unknown): string {
-  const e = err as { stderr?: string | Buffer; message?: string };
-  return `${e.stderr?.toString().trim() || e.message || String(err)}`;
-}
-
-/** Creates a namespace; returns null, or why the kernel refused (the only reason to skip). Other failures throw. */
-function addNetns(name: string): string | null {
-  try {
-    ip('netns', 'del', name);
-  } catch {
-    // Not there: the normal case.
-  }
-  try {
-    ip('netns', 'add', name);
-    return null;
-  } catch (err) {
-    const text = errorText(err);
-    if (/not permitted|permission denied|EPERM|EACCES|read-only file system/i.test(text)) return `ip netns add refused: ${text}`;
-    throw new Error(`ip netns add ${name} failed: ${text}`);
-  }
-}
-
-function delNetns(name: string): void {
-  try {
-    ip('netns', 'del', name);
-  } catch {
-    // Already gone (or never made).
-  }
-}
 
 interface Helper {
   child: ChildProcess;

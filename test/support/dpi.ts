@@ -22,8 +22,8 @@ export function latin1(s: string): Uint8Array {
   return Uint8Array.from(Buffer.from(s, 'latin1'));
 }
 
-/** The parts one after the other in a new array. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
+/** The parts (arrays of bytes or byte lists) one after the other in a new array. */
+export function concat(...parts: (Uint8Array | readonly number[])[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {
@@ -36,6 +36,11 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
 /** Big-endian 16-bit field. */
 export function u16(n: number): number[] {
   return [(n >> 8) & 0xff, n & 0xff];
+}
+
+/** Big-endian 32-bit field. */
+export function u32(n: number): number[] {
+  return [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
 }
 
 // ---------------------------------------------------------------------------------------------
