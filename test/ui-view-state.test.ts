@@ -128,9 +128,27 @@ test('Enter opens Details of the selected connection; blessed\'s duplicate "retu
   // Enter outside the Overview has no meaning.
   const details = press(at(4), K.named('enter')).state;
   assert.equal(keyToAction(K.named('enter'), details), null);
-  // Navigation still works in Details (step through connections), not on the Graph.
+  // Navigation still works in Details (step through connections); on the Graph it scrolls the page.
   assert.equal(press(details, K.ch('j')).state.selectedKey, '6');
-  assert.equal(keyToAction(K.ch('j'), { ...S0, tab: 'graph' }), null);
+  assert.deepEqual(keyToAction(K.ch('j'), { ...S0, tab: 'graph' }), { kind: 'scrollPage', lines: 1, pages: 0 });
+});
+
+test('pages without rows (Help, Graph, Interfaces) scroll with the movement keys; a new tab opens at its top', () => {
+  const help: ViewState = { ...S0, tab: 'help' };
+  const frame: Frame = { keys: [], pageSize: 20 };
+  let s = press(help, K.ch('j'), frame).state;
+  assert.equal(s.pageTop, 1);
+  s = press(s, K.named('pagedown'), frame).state;
+  assert.equal(s.pageTop, 21);
+  s = press(s, K.named('up'), frame).state;
+  assert.equal(s.pageTop, 20);
+  assert.equal(press(s, K.ch('g'), frame).state.pageTop, 0);
+  assert.equal(press(s, K.ch('G'), frame).state.pageTop, Number.MAX_SAFE_INTEGER, 'the painter clamps it to the last page');
+  assert.equal(press(help, K.named('pageup'), frame).state.pageTop, 0, 'never above the top');
+  assert.equal(s.selectedKey, help.selectedKey, 'the selection does not move');
+  const graph = press(s, K.ch('4'), frame).state;
+  assert.equal(graph.tab, 'graph');
+  assert.equal(graph.pageTop, 0);
 });
 
 test('Enter / → / ← expand and collapse the selected group', () => {

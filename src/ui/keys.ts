@@ -12,6 +12,9 @@ export type Action =
   // Selection (rows in display order).
   | { kind: 'move'; delta: number }
   | { kind: 'page'; pages: number }
+  /** Help, Graph, Interfaces (no rows to select): scroll the page by lines and screens, or to an end. */
+  | { kind: 'scrollPage'; lines: number; pages: number }
+  | { kind: 'scrollPageTo'; end: boolean }
   | { kind: 'first' }
   | { kind: 'last' }
   /** Mouse wheel: view and selection move by `delta` rows. */
@@ -83,6 +86,17 @@ function navigation(key: KeyInput): Action | null {
 
 const NAVIGATES: ReadonlySet<Tab> = new Set<Tab>(['overview', 'details']);
 
+/** A selection move, on a page without rows: the same key scrolls the page. */
+function pageScroll(nav: Action): Action | null {
+  switch (nav.kind) {
+    case 'move': return { kind: 'scrollPage', lines: nav.delta, pages: 0 };
+    case 'page': return { kind: 'scrollPage', lines: 0, pages: nav.pages };
+    case 'first': return { kind: 'scrollPageTo', end: false };
+    case 'last': return { kind: 'scrollPageTo', end: true };
+    default: return null;
+  }
+}
+
 export function keyToAction(key: KeyInput, state: ViewState): Action | null {
   const nothing: Action | null = state.pending !== null ? { kind: 'cancel' } : null;
   if (key.ctrl === true && key.name === 'c') return { kind: 'quitNow' };
@@ -105,7 +119,7 @@ export function keyToAction(key: KeyInput, state: ViewState): Action | null {
   }
 
   const nav = navigation(key);
-  if (nav !== null) return NAVIGATES.has(state.tab) ? nav : nothing;
+  if (nav !== null) return NAVIGATES.has(state.tab) ? nav : pageScroll(nav) ?? nothing;
   switch (key.name) {
     case 'tab': return key.shift === true ? { kind: 'prevTab' } : { kind: 'nextTab' };
     case 'enter': return state.tab === 'overview' ? { kind: 'enter' } : nothing;
@@ -121,10 +135,10 @@ export function keyToAction(key: KeyInput, state: ViewState): Action | null {
   const ch = printable(key);
   const navigates = NAVIGATES.has(state.tab);
   switch (ch) {
-    case 'k': return navigates ? { kind: 'move', delta: -1 } : nothing;
-    case 'j': return navigates ? { kind: 'move', delta: 1 } : nothing;
-    case 'g': return navigates ? { kind: 'first' } : nothing;
-    case 'G': return navigates ? { kind: 'last' } : nothing;
+    case 'k': return navigates ? { kind: 'move', delta: -1 } : { kind: 'scrollPage', lines: -1, pages: 0 };
+    case 'j': return navigates ? { kind: 'move', delta: 1 } : { kind: 'scrollPage', lines: 1, pages: 0 };
+    case 'g': return navigates ? { kind: 'first' } : { kind: 'scrollPageTo', end: false };
+    case 'G': return navigates ? { kind: 'last' } : { kind: 'scrollPageTo', end: true };
     case '1': case '2': case '3': case '4': case '5':
       return { kind: 'gotoTab', tab: TABS[Number(ch) - 1]! };
     case 'i': return { kind: 'toggleTab', tab: 'interfaces' };

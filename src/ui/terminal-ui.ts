@@ -71,10 +71,6 @@ export class TerminalUi implements SnapshotReader {
   private destroyed = false;
   /** The facts (privileges, replay progress) as last painted. */
   private paintedFacts = '';
-  /** Scroll position of a page taller than the screen (Help, Graph, Interfaces). */
-  private pageTab: Tab | null = null;
-  private pageTop = 0;
-  private pageMaxTop = 0;
 
   constructor(opts: TerminalUiOptions) {
     this.opts = opts;
@@ -198,7 +194,7 @@ export class TerminalUi implements SnapshotReader {
     if (snapshot !== null) {
       this.model = buildTable(snapshot, this.view, tableWidth - 2, mainHeight - 3, {
         nowMicros: snapshot.nowMicros,
-        history: this.visibleHistory(),
+        history: this.history,
         color,
       });
       this.view = this.model.state;
@@ -223,15 +219,12 @@ export class TerminalUi implements SnapshotReader {
       const inner = mainHeight - 2;
       // Pages taller than the screen scroll (↑/↓, PgUp/PgDn, g/G); the label says there is more.
       const maxTop = Math.max(0, lines.length - inner);
-      if (tab !== this.pageTab) {
-        this.pageTab = tab;
-        this.pageTop = 0;
-      }
-      this.pageTop = Math.min(this.pageTop, maxTop);
-      const more = maxTop === 0 ? '' : ` (${this.pageTop + 1}–${Math.min(lines.length, this.pageTop + inner)} of ${lines.length}, ↑/↓ to scroll)`;
+      // The view state asks; what the page can show decides (a request past the end stops at it).
+      const top = Math.min(this.view.pageTop, maxTop);
+      if (top !== this.view.pageTop) this.view = { ...this.view, pageTop: top };
+      const more = maxTop === 0 ? '' : ` (${top + 1}–${Math.min(lines.length, top + inner)} of ${lines.length}, ↑/↓ to scroll)`;
       b.page.setLabel(` ${TAB_NAMES[tab]}${more} `);
-      b.page.setContent(lines.slice(this.pageTop, this.pageTop + inner).join('\n'));
-      this.pageMaxTop = maxTop;
+      b.page.setContent(lines.slice(top, top + inner).join('\n'));
     }
     this.paintStatus();
     this.screen.render();
@@ -318,30 +311,9 @@ export class TerminalUi implements SnapshotReader {
     if (this.destroyed || key === undefined) return;
     // blessed reports Enter twice ('return', then 'enter'); act on one of them.
     if (key.name === 'return') return;
-    if (this.scrollPage(key)) return;
     const action = keyToAction(key, this.view);
     if (action === null) return;
     this.apply(reduce(this.view, action, this.frame()));
-  }
-
-  /** Help, Graph and Interfaces have no rows to select: the movement keys scroll them instead. */
-  private scrollPage(key: KeyInput): boolean {
-    const tab = this.view.tab;
-    if (tab !== 'help' && tab !== 'graph' && tab !== 'interfaces') return false;
-    const page = Math.max(1, this.height - 4);
-    const name = key.name ?? '';
-    const ch = key.full ?? name;
-    let top = this.pageTop;
-    if (name === 'up' || ch === 'k') top -= 1;
-    else if (name === 'down' || ch === 'j') top += 1;
-    else if (name === 'pageup') top -= page;
-    else if (name === 'pagedown') top += page;
-    else if (name === 'home' || ch === 'g') top = 0;
-    else if (name === 'end' || ch === 'G' || ch === 'S-g') top = this.pageMaxTop;
-    else return false;
-    this.pageTop = Math.max(0, Math.min(this.pageMaxTop, top));
-    this.paint();
-    return true;
   }
 
   private onMouse(m: Parameters<typeof mouseToAction>[0]): void {
@@ -401,7 +373,4 @@ export class TerminalUi implements SnapshotReader {
     this.history = snapshot.recentlyClosed.filter((r) => (r.closedAtMicros ?? 0) > this.historyClearedAtMicros);
   }
 
-  private visibleHistory(): readonly ConnectionRow[] {
-    return this.history;
-  }
 }

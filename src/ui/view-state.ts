@@ -58,6 +58,8 @@ export interface ViewState {
   /** `d`: hostnames instead of IPs. */
   readonly showHostnames: boolean;
   readonly pending: Pending;
+  /** First line shown of a page taller than the screen (Help, Graph, Interfaces); the painter clamps it. */
+  readonly pageTop: number;
 }
 
 export function initialViewState(): ViewState {
@@ -76,6 +78,7 @@ export function initialViewState(): ViewState {
     showPortNumbers: false,
     showHostnames: false,
     pending: null,
+    pageTop: 0,
   };
 }
 
@@ -146,13 +149,18 @@ export function reduce(state: ViewState, action: Action, frame: Frame): Update {
   // Any key other than the confirming one cancels a pending q or x.
   const pending = state.pending;
   const s: ViewState = pending === null ? state : { ...state, pending: null };
+  // A page opens at its top.
   const done = (next: ViewState, status: string | null = null, effects: readonly Effect[] = []): Update => ({
-    state: next,
+    state: next.tab !== state.tab && next.pageTop !== 0 ? { ...next, pageTop: 0 } : next,
     effects,
     status,
   });
 
   switch (action.kind) {
+    case 'scrollPage':
+      return done({ ...s, pageTop: Math.max(0, s.pageTop + action.lines + action.pages * Math.max(1, frame.pageSize)) });
+    case 'scrollPageTo':
+      return done({ ...s, pageTop: action.end ? Number.MAX_SAFE_INTEGER : 0 });
     case 'move':
       return done(select(s, frame, currentIndex(s, frame) + action.delta));
     case 'page':
