@@ -29,7 +29,7 @@ test('--help lists every option and USAGE.md documents each of them', async () =
   const usage = fs.readFileSync(new URL('../USAGE.md', import.meta.url), 'utf8');
   for (const flag of ['--interface', '--bpf-filter', '--read', '--no-tui', '--json-log', '--refresh-interval', '--no-localhost',
     '--show-localhost', '--no-dpi', '--resolve-dns', '--dns-server', '--show-ptr-lookups', '--log-level', '--no-sandbox', '--sandbox-strict',
-    '--replay-speed', '--no-color',
+    '--replay-speed', '--no-color', '--pcap-export', '--pcapng-export',
     '--buffer-size', '--max-connections', '--help', '--version']) {
     assert.ok(flags.includes(flag), `${flag} in --help`);
     assert.ok(usage.includes(flag), `${flag} in USAGE.md`);
