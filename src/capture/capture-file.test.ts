@@ -294,6 +294,46 @@ test('small batches and tiny chunks give the same frames as one big read', () =>
   }
 });
 
+test('read-ahead: slots of any size, with and without the reading thread, give the same frames', () => {
+  const ids = [
+    'zeek__tcp__retransmit-fast009.pcap',
+    'tcpdump__tcp-handshake-nano.pcap',
+    'ndpi__sites.pcapng',
+    'ndpi__tls_with_huge_ch.pcapng',
+    'zeek__http__206_example_a.pcap',
+  ];
+  for (const id of ids) {
+    const file = path.join(CORPUS, 'pcap', id);
+    const whole = readAll(file);
+    // Records larger than a slot span several; a 1-byte slot stitches every record byte by byte.
+    for (const [batch, slotBytes, slots, noThread] of [
+      [1_000_000, undefined, undefined, false], [7, 100, 2, false], [3, 4096, 3, false], [1_000_000, 1, 2, true],
+      [5, 13, 5, true], [1, 1500, 2, true],
+    ] as const) {
+      const what = `${id} batch ${batch} slot ${slotBytes}x${slots} ${noThread ? 'no thread' : 'thread'}`;
+      const got = readAll(file, batch, { readAhead: { minFileBytes: 0, slotBytes, slots, noThread } });
+      assert.equal(got.error, null, what);
+      assert.deepEqual(got.frames, whole.frames, what);
+    }
+  }
+});
+
+test('read-ahead is used only for regular files from its size threshold on', () => {
+  const file = path.join(CORPUS, 'pcap', 'zeek__tcp__retransmit-fast009.pcap');
+  const size = fs.statSync(file).size;
+  const uses = (minFileBytes: number): boolean => {
+    const r = CaptureFileReader.open(file, { readAhead: { minFileBytes, slotBytes: 64 } });
+    try {
+      return r.readsAhead;
+    } finally {
+      r.close();
+    }
+  };
+  assert.equal(uses(size), true);
+  assert.equal(uses(size + 1), false);
+  assert.equal(CaptureFileReader.open(file).readsAhead, false);
+});
+
 // ---- hand-built files ----
 
 test('classic pcap: both magics in both byte orders, FCS bits ignored, lengths and timestamps', () => {
@@ -552,13 +592,18 @@ test('files cut at every byte offset: frames before the cut, then FILE_TRUNCATED
       let packetsBefore = 0;
       for (let i = 0; i < ends.length && ends[i]! <= k; i++) if (isPacket[i]) packetsBefore++;
       const onBoundary = k === headerEnd || ends.includes(k);
-      for (const options of [undefined, { chunkSize: 64 }]) {
+      let firstAt: string | undefined;
+      for (const options of [undefined, { chunkSize: 64 }, { readAhead: { minFileBytes: 0, slotBytes: 64, slots: 2, noThread: true } }]) {
         const { frames, error } = readAll(cutFile, k % 3 === 0 ? 1 : 1_000_000, options);
         assert.deepEqual(frames, full.slice(0, packetsBefore), what);
         if (onBoundary) assert.equal(error, null, `${what}: ${error?.message}`);
         else {
           assert.equal(error?.code, 'FILE_TRUNCATED', `${what}: ${error?.message}`);
           assert.match(error!.message, / at byte \d+$/);
+          // However the file is read, the message names the same offset.
+          const at = / at byte \d+$/.exec(error!.message)![0];
+          firstAt ??= at;
+          assert.equal(at, firstAt, what);
         }
       }
     }
@@ -586,7 +631,11 @@ test('garbage: appended junk and random mutations end in a RustnetError or a cle
       const file = tmpFile(`fuzz-${id}`, mutated);
       let reader: CaptureFileReader;
       try {
-        reader = CaptureFileReader.open(file, { chunkSize: 1 + Math.floor(rnd() * 300) });
+        const size = 1 + Math.floor(rnd() * 300);
+        // One round in three reads ahead (without the thread: a thread per round would only add start-up time).
+        reader = CaptureFileReader.open(file, round % 3 === 0
+          ? { readAhead: { minFileBytes: 0, slotBytes: size, slots: 2 + (round % 4), noThread: true } }
+          : { chunkSize: size });
       } catch (e) {
         assert.ok(e instanceof RustnetError, `${id} round ${round}: ${String(e)}`);
         continue;

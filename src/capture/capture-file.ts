@@ -4,14 +4,23 @@ import { u32, u32le } from '../core/bytes.js';
 import * as fs from 'node:fs';
 import { RustnetError, type ErrorCode } from '../core/errors.js';
 import type { FrameSink } from '../core/packet-source.js';
-
+import { ReadAhead, ReadAheadError, type ReadAheadOptions, type Slot } from './read-ahead.js';
 
 export interface CaptureFileOptions {
   /** Bytes requested per read call. The buffer only grows past this for a record that does not fit. */
   chunkSize?: number;
+  /**
+   * Read a regular file of at least `minFileBytes` (default 32 MiB) on a thread of its own (ReadAhead) and
+   * parse its bytes where that thread put them. Smaller files, pipes and devices are read in place.
+   */
+  readAhead?: ReadAheadOptions & { minFileBytes?: number };
 }
 
-const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
+/** 1 MiB: small enough that the bytes just read are still in the core's cache when they are parsed. */
+const DEFAULT_CHUNK_SIZE = 1024 * 1024;
+const READ_AHEAD_MIN_FILE_BYTES = 32 * 1024 * 1024;
+/** First size of the buffer a record that spans two read-ahead slots is copied into. */
+const STITCH_BYTES = 64 * 1024;
 
 /** Largest captured length accepted; libpcap's own ceiling, so anything above is a damaged length field. */
 export const MAX_CAPTURED_LENGTH = 262144;
@@ -58,6 +67,7 @@ interface PcapngInterface {
 export class CaptureFileReader {
   private readonly path: string;
   private fd: number;
+  /** The bytes being parsed: the reusable read buffer, or (read-ahead) a slot's view or the stitch buffer. */
   private buf: Buffer;
   /** Next unread byte in buf. */
   private pos = 0;
@@ -83,10 +93,23 @@ export class CaptureFileReader {
   /** Simple Packet Blocks carry no timestamp; they inherit the previous packet's. */
   private lastTs = 0;
 
-  private constructor(path: string, fd: number, chunkSize: number) {
+  // Read-ahead (null when the file is read in place).
+  private ahead: ReadAhead | null = null;
+  /** The slot parsed in place, or the one a stitch is being completed from. */
+  private slot: Slot | null = null;
+  /** Bytes of `slot` already taken into the stitch buffer: where parsing resumes in the slot. */
+  private slotPos = 0;
+  /** buf is the stitch buffer: a record that began in one slot and ends in the next. */
+  private inStitch = false;
+  private stitchBuffer: Buffer;
+
+  private constructor(path: string, fd: number, chunkSize: number, ahead: ReadAhead | null) {
     this.path = path;
     this.fd = fd;
-    this.buf = Buffer.allocUnsafe(chunkSize);
+    this.ahead = ahead;
+    this.inStitch = ahead !== null;
+    this.buf = Buffer.allocUnsafe(ahead !== null ? STITCH_BYTES : chunkSize);
+    this.stitchBuffer = this.buf;
   }
 
   /** Opens and reads the file header; throws RustnetError (codes FILE_NOT_FOUND, FILE_UNREADABLE, FILE_FORMAT, FILE_TRUNCATED) with a one-line message naming the file. */
@@ -100,11 +123,21 @@ export class CaptureFileReader {
     }
     try {
       // Linux lets us open a directory read-only; the read would then fail with a less helpful EISDIR.
-      if (fs.fstatSync(fd).isDirectory()) {
+      const stat = fs.fstatSync(fd);
+      if (stat.isDirectory()) {
         throw new RustnetError('FILE_UNREADABLE', `${path}: is a directory, not a capture file`);
       }
-      const reader = new CaptureFileReader(path, fd, chunkSize);
-      reader.readFileHeader();
+      const ra = options.readAhead;
+      const ahead = ra !== undefined && stat.isFile() && stat.size >= (ra.minFileBytes ?? READ_AHEAD_MIN_FILE_BYTES)
+        ? new ReadAhead(path, fd, ra)
+        : null;
+      const reader = new CaptureFileReader(path, fd, chunkSize, ahead);
+      try {
+        reader.readFileHeader();
+      } catch (e) {
+        ahead?.close();
+        throw e;
+      }
       return reader;
     } catch (e) {
       fs.closeSync(fd);
@@ -126,6 +159,11 @@ export class CaptureFileReader {
     return this.frames;
   }
 
+  /** Whether the file is read by a ReadAhead thread (options.readAhead and a large enough regular file). */
+  get readsAhead(): boolean {
+    return this.ahead !== null;
+  }
+
   /** File offset of the next record (how far a replay has come, against the file's size). */
   get bytesConsumed(): number {
     return this.base + this.pos;
@@ -142,6 +180,7 @@ export class CaptureFileReader {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.ahead?.close();
     fs.closeSync(this.fd);
   }
 
@@ -153,6 +192,7 @@ export class CaptureFileReader {
    */
   private fill(n: number): boolean {
     if (this.end - this.pos >= n) return true;
+    if (this.ahead !== null) return this.fillAhead(this.ahead, n);
     if (this.pos > 0) {
       this.buf.copyWithin(0, this.pos, this.end);
       this.base += this.pos;
@@ -174,6 +214,62 @@ export class CaptureFileReader {
       }
       if (got === 0) this.eof = true;
       else this.end += got;
+    }
+    return this.end >= n;
+  }
+
+  /**
+   * fill() for read-ahead. Records are parsed where they lie in a slot; one that runs past its slot's end is
+   * copied to the stitch buffer (its start, then the rest from the next slot), and parsing returns to that
+   * slot, in place, once the stitched record is consumed.
+   */
+  private fillAhead(ahead: ReadAhead, n: number): boolean {
+    if (this.inStitch && this.pos === this.end && this.slot !== null) {
+      this.inStitch = false;
+      this.buf = this.slot.view;
+      this.base = this.slot.fileOffset;
+      this.pos = this.slotPos;
+      this.end = this.slot.length;
+      if (this.end - this.pos >= n) return true;
+    }
+    const have = this.end - this.pos;
+    if (!this.inStitch || this.pos > 0 || n > this.buf.length) {
+      let stitch = this.inStitch ? this.buf : this.stitchBuffer;
+      if (n > stitch.length) stitch = Buffer.allocUnsafe(Math.max(n, stitch.length * 2));
+      this.buf.copy(stitch, 0, this.pos, this.end);
+      this.base += this.pos;
+      this.pos = 0;
+      this.end = have;
+      this.buf = stitch;
+      this.stitchBuffer = stitch;
+      if (!this.inStitch && this.slot !== null) {
+        // Everything of this slot before the record was delivered; the record's start is now in the stitch.
+        ahead.release(this.slot);
+        this.slot = null;
+      }
+      this.inStitch = true;
+    }
+    while (this.end < n && !this.eof) {
+      let slot = this.slot;
+      if (slot === null || this.slotPos === slot.length) {
+        if (slot !== null) ahead.release(slot);
+        this.slot = null;
+        try {
+          slot = ahead.next();
+        } catch (e) {
+          this.fail('FILE_UNREADABLE', this.base + this.end, `read failed (${e instanceof ReadAheadError ? e.code : errorText(e)})`);
+        }
+        if (slot === null) {
+          this.eof = true;
+          break;
+        }
+        this.slot = slot;
+        this.slotPos = 0;
+      }
+      const take = Math.min(n - this.end, slot.length - this.slotPos);
+      slot.view.copy(this.buf, this.end, this.slotPos, this.slotPos + take);
+      this.end += take;
+      this.slotPos += take;
     }
     return this.end >= n;
   }

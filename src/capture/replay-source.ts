@@ -83,7 +83,8 @@ export class ReplaySource implements PacketSource {
       path = this.filtered.path;
     }
     try {
-      this.reader = CaptureFileReader.open(path);
+      // A fast replay of a large file reads it on a second thread (the kernel's copy costs as much as decoding).
+      this.reader = CaptureFileReader.open(path, this.speed === 0 ? { readAhead: {} } : {});
       this.fileBytes = fs.statSync(path).size;
     } catch (err) {
       this.close();
