@@ -280,3 +280,59 @@ test('processes we may not read are said once, and their connections simply get 
   assert.equal(notices.length, 1, 'said once, however many refreshes');
   assert.match(notices[0]!, /3 processes could not be read .*cap_dac_read_search,cap_sys_ptrace/);
 });
+
+test('with one-by-one lookups, new connections are asked about alone; a gone one is left to the full refresh', () => {
+  const host = new FakeHost();
+  const timers = new FakeTimers();
+  host.timers = timers;
+  host.sockets_ = [socket(40_020, 443, 901), socket(40_022, 443, 903)];
+  host.truth = new Map([[901, 70], [903, 72]]);
+  // What the kernel's lookup answers per local port: the socket, nothing (the connection is gone), or "cannot
+  // say" (undefined: then the tables are read for it).
+  const kernel = new Map<number, SocketEntry | null | undefined>([
+    [40_020, socket(40_020, 443, 901)], [40_021, null], [40_022, undefined],
+  ]);
+  const asked: number[] = [];
+  const oneByOne: ProcessHost = Object.assign(Object.create(host) as FakeHost, {
+    socketServing: (e: { localPort: number }) => {
+      asked.push(e.localPort);
+      return kernel.get(e.localPort);
+    },
+  });
+  const deferred: (() => void)[] = [];
+  const pa = new ProcessAttribution(oneByOne, (w) => deferred.push(w), timers);
+  const side = new SideTables();
+  const list = [conn(20, 40_020), conn(21, 40_021)];
+  pa.noticeNew(list);
+  assert.deepEqual(asked, [40_020, 40_021]);
+  assert.deepEqual(host.calls, ['scan 901'], 'no table read: the one socket found is scanned for');
+  pa.apply(1 * S, side, list);
+  assert.deepEqual([...side.processes.keys()], [20]);
+  // The gone connection is not asked about again; one the kernel cannot answer for goes to the tables.
+  host.calls = [];
+  asked.length = 0;
+  timers.advance(100);
+  list.push(conn(22, 40_022));
+  pa.noticeNew(list);
+  assert.deepEqual(asked, [40_022]);
+  assert.deepEqual(host.calls, ['sockets', 'scan 903']);
+  pa.apply(1.5 * S, side, list);
+  assert.equal(side.processes.get(22)?.pid, 72);
+  // The full refresh still reads the tables for the connection the kernel had no socket for.
+  host.calls = [];
+  pa.apply(3 * S, side, list);
+  deferred.pop()!();
+  assert.deepEqual(host.calls, ['sockets']);
+  // Refreshes that take no time are still spaced (5 ms): each notice walks every connection.
+  asked.length = 0;
+  timers.advance(200);
+  list.push(conn(23, 40_023));
+  kernel.set(40_023, null);
+  pa.noticeNew(list);
+  list.push(conn(24, 40_024));
+  kernel.set(40_024, null);
+  pa.noticeNew(list);
+  assert.deepEqual(asked, [40_023], 'the second notice waits');
+  timers.advance(205);
+  assert.deepEqual(asked, [40_023, 40_024]);
+});

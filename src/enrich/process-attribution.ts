@@ -9,6 +9,11 @@ import { ProcessMatcher, type ConnectionEndpoints, type SocketOwners } from './p
 export interface ProcessHost {
   /** Every socket of /proc/net/{tcp,udp,icmp}{,6}. */
   sockets(): SocketEntry[];
+  /**
+   * The socket the kernel's own lookup picks for one connection, without reading the tables (sock_diag): an
+   * entry, null when no process holds one (the connection is gone), undefined when it cannot say. Optional.
+   */
+  socketServing?(e: ConnectionEndpoints): SocketEntry | null | undefined;
   /** Inode → pid owners, refreshed by the two scans below. */
   readonly owners: SocketOwners;
   /** Scans every pid; returns how many could not be read for lack of privilege (another user's, without the capabilities). */
@@ -32,6 +37,11 @@ const FULL_REFRESH_MICROS = 2_000_000;
 const TARGETED_GAP_FACTOR = 4;
 /** ...but never longer than this, so that a connection living a few tens of milliseconds is still looked up. */
 const TARGETED_MAX_GAP_MS = 25;
+/**
+ * ...nor shorter than this: each notice walks every connection to find those still wanted, and lookups one
+ * by one (socketServing) take so little time that the factor alone would repeat that walk on every turn.
+ */
+const TARGETED_MIN_GAP_MS = 5;
 /** How long a connection's own socket in the last tables read is taken as still its own. */
 const RECENT_TABLES_MS = 500;
 /** A connection still without an owner after this long is given up on (its socket is long gone). */
@@ -64,6 +74,8 @@ export class ProcessAttribution {
   private readonly found = new Map<number, ProcessOwner>();
   private readonly done = new Set<number>();
   private readonly firstTried = new Map<number, number>();
+  /** Connections the kernel had no socket for when asked one by one: left to the full refreshes. */
+  private readonly gone = new Set<number>();
   private readonly names = new Map<number, ProcessOwner>();
   private lastFullMicros = -Infinity;
   private nowMicros = 0;
@@ -101,18 +113,19 @@ export class ProcessAttribution {
    * notice held back meanwhile.
    */
   noticeNew(connections: readonly ConnectionKey[]): void {
-    let wanted = this.wanted(connections);
-    if (wanted.length === 0) return;
     const now = this.timers.now();
-    wanted = this.fromRecentTables(wanted, now);
-    if (wanted.length === 0) return;
+    // Held back first: finding the wanted connections walks them all, so it waits for its turn too.
     if (now < this.nextTargetedMs) {
       this.holdBack(connections, now);
       return;
     }
+    let wanted = this.wanted(connections);
+    if (wanted.length === 0) return;
+    wanted = this.fromRecentTables(wanted, now);
+    if (wanted.length === 0) return;
     this.lookUp(wanted, false, now);
     const end = this.timers.now();
-    this.nextTargetedMs = end + Math.min(TARGETED_MAX_GAP_MS, TARGETED_GAP_FACTOR * (end - now));
+    this.nextTargetedMs = end + Math.max(TARGETED_MIN_GAP_MS, Math.min(TARGETED_MAX_GAP_MS, TARGETED_GAP_FACTOR * (end - now)));
   }
 
   private holdBack(connections: readonly ConnectionKey[], now: number): void {
@@ -145,17 +158,18 @@ export class ProcessAttribution {
     // too: under churn, one entry per connection. Pruned once either outgrows the live list several times
     // over, the work is amortised over the connections that left.
     const bound = 4 * connections.length + 1024;
-    if (this.done.size > bound || this.firstTried.size > bound) {
+    if (this.done.size > bound || this.firstTried.size > bound || this.gone.size > bound) {
       const live = new Set(connections.map((c) => c.id));
       for (const id of this.done) if (!live.has(id)) this.done.delete(id);
       for (const id of this.firstTried.keys()) if (!live.has(id)) this.firstTried.delete(id);
+      for (const id of this.gone) if (!live.has(id)) this.gone.delete(id);
     }
     return changed;
   }
 
   /** Connections this keeps state for (settled or given up on, or still being looked for): bounded by the live ones. */
   get remembered(): number {
-    return this.done.size + this.firstTried.size;
+    return this.done.size + this.firstTried.size + this.gone.size;
   }
 
   /** The connections still without an owner; gives up on those that have been looked for long enough. */
@@ -169,6 +183,7 @@ export class ProcessAttribution {
       else if (this.nowMicros - first > GIVE_UP_MICROS) {
         this.done.add(c.id);
         this.firstTried.delete(c.id);
+        this.gone.delete(c.id);
         continue;
       }
       wanted.push({ c, e: { protocol, family: c.family, localAddr: c.localAddr, localPort: c.localPort, remoteAddr: c.remoteAddr, remotePort: c.remotePort } });
@@ -196,6 +211,9 @@ export class ProcessAttribution {
 
   /** Reads the socket tables, scans pids where that can help, and matches every wanted connection. */
   private lookUp(wanted: readonly Wanted[], full: boolean, now: number): void {
+    // Between full refreshes, ask the kernel about each connection (when it can be asked) instead.
+    if (!full && this.host.socketServing !== undefined) wanted = this.lookUpOneByOne(wanted);
+    if (wanted.length === 0) return;
     const matcher = new ProcessMatcher(this.host.sockets(), this.host.owners);
     this.recent = matcher;
     this.recentMs = now;
@@ -221,6 +239,39 @@ export class ProcessAttribution {
     }
   }
 
+  /**
+   * Targeted refresh with socketServing: one kernel lookup per connection, whatever the size of the tables (a
+   * host holding thousands of TIME_WAIT sockets made each table read cost milliseconds). A connection the
+   * kernel has no socket for is not asked about again; the full refreshes still read the tables for it.
+   * Returns the connections it could not ask about.
+   */
+  private lookUpOneByOne(wanted: readonly Wanted[]): Wanted[] {
+    const host = this.host;
+    const rest: Wanted[] = [];
+    const asked: Wanted[] = [];
+    const sockets: SocketEntry[] = [];
+    for (const w of wanted) {
+      if (this.gone.has(w.c.id)) continue;
+      const s = host.socketServing!(w.e);
+      if (s === undefined) rest.push(w);
+      else if (s === null) this.gone.add(w.c.id);
+      else {
+        asked.push(w);
+        sockets.push(s);
+      }
+    }
+    if (asked.length === 0) return rest;
+    const matcher = new ProcessMatcher(sockets, host.owners);
+    const inodes = new Set<number>();
+    for (const w of asked) for (const inode of matcher.unownedInodes(w.e)) inodes.add(inode);
+    if (inodes.size > 0) host.scanNewFirst(inodes);
+    for (const w of asked) {
+      const m = matcher.match(w.e);
+      if (m !== null) this.settle(w.c, m.pid);
+    }
+    return rest;
+  }
+
   /** Records pid as c's owner when its name can be read; false when it cannot (the process is gone). */
   private settle(c: ConnectionKey, pid: number): boolean {
     const owner = this.ownerOf(pid);
@@ -228,6 +279,7 @@ export class ProcessAttribution {
     this.found.set(c.id, owner);
     this.done.add(c.id);
     this.firstTried.delete(c.id);
+    this.gone.delete(c.id);
     return true;
   }
 

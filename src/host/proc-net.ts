@@ -2,6 +2,7 @@
 
 import * as fs from 'node:fs';
 import { formatAddress } from '../core/address.js';
+import { sockDiagTable } from './sock-diag.js';
 
 export type SocketProtocol = 'tcp' | 'udp' | 'icmp';
 
@@ -202,12 +203,19 @@ function readProcText(path: string): string {
 }
 
 /**
- * Every socket in this process's network namespace (/proc/net is /proc/self/net). A missing table
- * (no IPv6, no ping sockets compiled in) or one that cannot be read just contributes nothing.
+ * Every socket in this process's network namespace (/proc/net is /proc/self/net). TCP and UDP come from
+ * sock_diag where it works (the real /proc only: a test's fixture root is read as text); ICMP ping sockets,
+ * which it does not list, and any table it cannot give come from /proc/net. A missing table (no IPv6, no
+ * ping sockets compiled in) or one that cannot be read just contributes nothing.
  */
 export function readSocketTables(procRoot = '/proc'): SocketEntry[] {
   const out: SocketEntry[] = [];
   for (const [file, protocol, family] of TABLES) {
+    const viaDiag = procRoot === '/proc' && protocol !== 'icmp' ? sockDiagTable(protocol, family) : null;
+    if (viaDiag !== null) {
+      for (const e of viaDiag) out.push(e);
+      continue;
+    }
     let text: string;
     try {
       text = readProcText(`${procRoot}/net/${file}`);
