@@ -38,8 +38,8 @@ const TARGETED_GAP_FACTOR = 4;
 /** ...but never longer than this, so that a connection living a few tens of milliseconds is still looked up. */
 const TARGETED_MAX_GAP_MS = 25;
 /**
- * ...nor shorter than this: each notice walks every connection to find those still wanted, and lookups one
- * by one (socketServing) take so little time that the factor alone would repeat that walk on every turn.
+ * ...nor shorter than this: lookups one by one (socketServing) take so little time that the factor alone
+ * would let a refresh run on every turn of the event loop, each walking the connection list for new ones.
  */
 const TARGETED_MIN_GAP_MS = 5;
 /** How long a connection's own socket in the last tables read is taken as still its own. */
@@ -74,8 +74,8 @@ export class ProcessAttribution {
   private readonly found = new Map<number, ProcessOwner>();
   private readonly done = new Set<number>();
   private readonly firstTried = new Map<number, number>();
-  /** Connections the kernel had no socket for when asked one by one: left to the full refreshes. */
-  private readonly gone = new Set<number>();
+  /** The highest connection id a notice has looked at (tracking numbers connections upwards). */
+  private noticedUpTo = 0;
   private readonly names = new Map<number, ProcessOwner>();
   private lastFullMicros = -Infinity;
   private nowMicros = 0;
@@ -110,16 +110,16 @@ export class ProcessAttribution {
    * Live: new connections just appeared; look them up while their sockets still exist. A connection whose
    * own socket was in the tables read a moment ago is answered from them; for the others the tables are
    * read again right away, unless the last read was a moment ago: then once, a little later, for every
-   * notice held back meanwhile.
+   * notice held back meanwhile. Only connections not noticed before are looked for here (ids grow): one
+   * that found no owner is tried again by the full refreshes, every 2 s, until it is given up on.
    */
   noticeNew(connections: readonly ConnectionKey[]): void {
     const now = this.timers.now();
-    // Held back first: finding the wanted connections walks them all, so it waits for its turn too.
     if (now < this.nextTargetedMs) {
       this.holdBack(connections, now);
       return;
     }
-    let wanted = this.wanted(connections);
+    let wanted = this.wanted(this.sinceLastNotice(connections));
     if (wanted.length === 0) return;
     wanted = this.fromRecentTables(wanted, now);
     if (wanted.length === 0) return;
@@ -158,18 +158,31 @@ export class ProcessAttribution {
     // too: under churn, one entry per connection. Pruned once either outgrows the live list several times
     // over, the work is amortised over the connections that left.
     const bound = 4 * connections.length + 1024;
-    if (this.done.size > bound || this.firstTried.size > bound || this.gone.size > bound) {
+    if (this.done.size > bound || this.firstTried.size > bound) {
       const live = new Set(connections.map((c) => c.id));
       for (const id of this.done) if (!live.has(id)) this.done.delete(id);
       for (const id of this.firstTried.keys()) if (!live.has(id)) this.firstTried.delete(id);
-      for (const id of this.gone) if (!live.has(id)) this.gone.delete(id);
     }
     return changed;
   }
 
   /** Connections this keeps state for (settled or given up on, or still being looked for): bounded by the live ones. */
   get remembered(): number {
-    return this.done.size + this.firstTried.size + this.gone.size;
+    return this.done.size + this.firstTried.size;
+  }
+
+  /** The connections with an id above every id noticed before (a walk of plain comparisons); raises the mark. */
+  private sinceLastNotice(connections: readonly ConnectionKey[]): ConnectionKey[] {
+    const mark = this.noticedUpTo;
+    let top = mark;
+    const out: ConnectionKey[] = [];
+    for (const c of connections) {
+      if (c.id <= mark) continue;
+      out.push(c);
+      if (c.id > top) top = c.id;
+    }
+    this.noticedUpTo = top;
+    return out;
   }
 
   /** The connections still without an owner; gives up on those that have been looked for long enough. */
@@ -183,7 +196,6 @@ export class ProcessAttribution {
       else if (this.nowMicros - first > GIVE_UP_MICROS) {
         this.done.add(c.id);
         this.firstTried.delete(c.id);
-        this.gone.delete(c.id);
         continue;
       }
       wanted.push({ c, e: { protocol, family: c.family, localAddr: c.localAddr, localPort: c.localPort, remoteAddr: c.remoteAddr, remotePort: c.remotePort } });
@@ -242,8 +254,8 @@ export class ProcessAttribution {
   /**
    * Targeted refresh with socketServing: one kernel lookup per connection, whatever the size of the tables (a
    * host holding thousands of TIME_WAIT sockets made each table read cost milliseconds). A connection the
-   * kernel has no socket for is not asked about again; the full refreshes still read the tables for it.
-   * Returns the connections it could not ask about.
+   * kernel has no socket for (it is already gone) is left to the full refreshes. Returns the connections it
+   * could not ask about.
    */
   private lookUpOneByOne(wanted: readonly Wanted[]): Wanted[] {
     const host = this.host;
@@ -251,11 +263,9 @@ export class ProcessAttribution {
     const asked: Wanted[] = [];
     const sockets: SocketEntry[] = [];
     for (const w of wanted) {
-      if (this.gone.has(w.c.id)) continue;
       const s = host.socketServing!(w.e);
       if (s === undefined) rest.push(w);
-      else if (s === null) this.gone.add(w.c.id);
-      else {
+      else if (s !== null) {
         asked.push(w);
         sockets.push(s);
       }
@@ -279,7 +289,6 @@ export class ProcessAttribution {
     this.found.set(c.id, owner);
     this.done.add(c.id);
     this.firstTried.delete(c.id);
-    this.gone.delete(c.id);
     return true;
   }
 
