@@ -22,6 +22,7 @@ import { Hostnames } from './enrich/hostnames.js';
 import { InterfaceMonitor } from './enrich/interface-monitor.js';
 import { ProcessAttribution } from './enrich/process-attribution.js';
 import { linuxProcessHost } from './host/process-host.js';
+import { sockDiagAvailable } from './host/sock-diag.js';
 import { PassiveDns } from './enrich/passive-dns.js';
 import { ReverseDns } from './enrich/reverse-dns.js';
 import { ServiceNames } from './core/service-names.js';
@@ -129,6 +130,11 @@ function captureExport(config: Config, logger: DiagnosticLog, opened: CaptureExp
 }
 
 /** What the Statistics panel shows beside the Snapshot. */
+/** The Statistics panel's "Process detection" on Linux: where sockets come from, then how they meet processes. */
+function linuxProcessDetection(): string {
+  return sockDiagAvailable() ? 'sock_diag + procfs (/proc/*/fd)' : 'procfs (/proc/net, /proc/*/fd)';
+}
+
 function statusFacts(config: Config, replay: ReplaySource | null, capture: LiveSource | null): StatusFacts {
   let progress: StatusFacts['replay'] = null;
   if (replay !== null) {
@@ -136,7 +142,7 @@ function statusFacts(config: Config, replay: ReplaySource | null, capture: LiveS
     progress = { file: config.read!, progress: p.ended ? 'finished, holding the final state (q q to quit)' : `${Math.floor(p.fraction * 100)}%` };
   }
   return {
-    processDetection: replay !== null ? 'none (a replay\'s sockets are gone)' : process.platform === 'linux' ? 'procfs (/proc/net, /proc/*/fd)' : 'not supported on this platform',
+    processDetection: replay !== null ? 'none (a replay\'s sockets are gone)' : process.platform === 'linux' ? linuxProcessDetection() : 'not supported on this platform',
     privileges: describePrivileges(),
     localhostHidden: !config.showLocalhost,
     kernelDrops: capture?.stats().dropped ?? null,

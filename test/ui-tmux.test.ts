@@ -571,7 +571,9 @@ test('live on lo: this test\'s own connection appears within one refresh, attrib
   let socket: net.Socket | null = null;
   let timer: NodeJS.Timeout | undefined;
   try {
-    await s.waitFor((l) => hasText(l, 'Interface: lo') && l.some((x) => /(BPF filter|Filter): tcp and host/.test(x)), 'the live capture on lo', 10_000);
+    const live = await s.waitFor((l) => hasText(l, 'Interface: lo') && l.some((x) => /(BPF filter|Filter): tcp and host/.test(x)), 'the live capture on lo', 10_000);
+    // The set-up builds the sock_diag addon: sockets come from the kernel's netlink tables.
+    assert.ok(live.some((x) => /│Process: sock_diag /.test(x)), live.join('\n'));
     socket = net.connect({ port, host, localAddress: host });
     await new Promise<void>((resolve, reject) => {
       socket!.once('connect', () => resolve());
