@@ -332,6 +332,15 @@ test('read-ahead is used only for regular files from its size threshold on', () 
   assert.equal(uses(size), true);
   assert.equal(uses(size + 1), false);
   assert.equal(CaptureFileReader.open(file).readsAhead, false);
+  // A /dev or /proc path (/dev/stdin redirected from a file) reads on from wherever its offset stands.
+  const fd = fs.openSync(file, 'r');
+  try {
+    const r = CaptureFileReader.open(`/proc/self/fd/${fd}`, { readAhead: { minFileBytes: 0 } });
+    assert.equal(r.readsAhead, false);
+    r.close();
+  } finally {
+    fs.closeSync(fd);
+  }
 });
 
 // ---- hand-built files ----

@@ -128,7 +128,10 @@ export class CaptureFileReader {
         throw new RustnetError('FILE_UNREADABLE', `${path}: is a directory, not a capture file`);
       }
       const ra = options.readAhead;
-      const ahead = ra !== undefined && stat.isFile() && stat.size >= (ra.minFileBytes ?? READ_AHEAD_MIN_FILE_BYTES)
+      // Read-ahead reads from offset 0 at explicit offsets: not for /dev/stdin and the like, even when they
+      // stand for a regular file (the shell's `< file`), whose offset is the caller's.
+      const ahead = ra !== undefined && stat.isFile() && !/^\/(dev|proc)\//.test(path) &&
+        stat.size >= (ra.minFileBytes ?? READ_AHEAD_MIN_FILE_BYTES)
         ? new ReadAhead(path, fd, ra)
         : null;
       const reader = new CaptureFileReader(path, fd, chunkSize, ahead);

@@ -98,3 +98,25 @@ test('closing half-way stops handing out slots and can be repeated', () => {
   assert.equal(ra.next(), null);
   fs.closeSync(fd);
 });
+
+test('the thread reads the file the replay opened, even when its path now names another', () => {
+  const { file, data } = randomFile('renamed.bin', 3_000_000, 31);
+  const fd = fs.openSync(file, 'r');
+  const ra = new ReadAhead(file, fd, { slotBytes: 4096, slots: 4 });
+  // Replace the path at once, before the thread (still starting) opens anything.
+  fs.renameSync(file, `${file}.old`);
+  fs.writeFileSync(file, Buffer.alloc(data.length, 0xee));
+  // Give the thread time to start and fill the ring before this side takes (and might fill) any slot.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+  const parts: Buffer[] = [];
+  try {
+    for (let slot = ra.next(); slot !== null; slot = ra.next()) {
+      parts.push(Buffer.from(slot.view.subarray(0, slot.length)));
+      ra.release(slot);
+    }
+  } finally {
+    ra.close();
+    fs.closeSync(fd);
+  }
+  assert.ok(Buffer.concat(parts).equals(data));
+});

@@ -108,12 +108,17 @@ function readerThread(): void {
   const fs = require('node:fs') as typeof import('node:fs');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
-  const { path, layout } = workerData as { path: string; layout: Layout };
+  const { path, fd: replayFd, layout } = workerData as { path: string; fd: number; layout: Layout };
   const state = new Int32Array(layout.sab, 0, layout.slots + 3);
   const stopAt = layout.slots + 1;
   let fd = -1;
   try {
-    fd = fs.openSync(path, 'r');
+    // The replay's own file, even if the path was renamed or replaced since it was opened (Linux); else the path.
+    try {
+      fd = fs.openSync(`/proc/self/fd/${replayFd}`, 'r');
+    } catch {
+      fd = fs.openSync(path, 'r');
+    }
     while (Atomics.load(state, stopAt) === 0) {
       const r = fillNext(fs, fd, layout);
       if (r < 0) return;
@@ -159,7 +164,7 @@ export class ReadAhead {
         // The thread runs both functions from their source text, so the built program and the tests that run
         // the TypeScript sources start the same code.
         const source = `${fillNext.toString()}\n(${readerThread.toString()})()`;
-        const worker = new Worker(source, { eval: true, workerData: { path, layout: this.layout } });
+        const worker = new Worker(source, { eval: true, workerData: { path, fd, layout: this.layout } });
         // The thread ends by itself at the end of the file or on stop; it never holds the process open.
         worker.unref();
         worker.on('error', () => {});
