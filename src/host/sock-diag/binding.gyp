@@ -2,8 +2,10 @@
   "targets": [
     {
       "target_name": "sock_diag",
-      "sources": ["sock_diag.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra"]
+      "cflags": ["-O2", "-Wall", "-Wextra"],
+      "conditions": [
+        ["OS=='linux'", { "sources": ["sock_diag.c"] }, { "type": "none" }]
+      ]
     }
   ]
 }
