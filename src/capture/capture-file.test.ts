@@ -273,16 +273,18 @@ test('specific corpus cases: nanosecond magic, big-endian, 22-interface pcapng, 
   assert.ok(sitesFrames.every((f) => f.link === 1));
 });
 
+/** Both formats, nanosecond stamps, many interfaces, a record larger than most buffers. */
+const VARIED_FILES = [
+  'zeek__tcp__retransmit-fast009.pcap',
+  'ndpi__nfsv3.pcap',
+  'tcpdump__tcp-handshake-nano.pcap',
+  'ndpi__sites.pcapng',
+  'ndpi__tls_with_huge_ch.pcapng',
+  'zeek__http__206_example_a.pcap',
+];
+
 test('small batches and tiny chunks give the same frames as one big read', () => {
-  const ids = [
-    'zeek__tcp__retransmit-fast009.pcap',
-    'ndpi__nfsv3.pcap',
-    'tcpdump__tcp-handshake-nano.pcap',
-    'ndpi__sites.pcapng',
-    'ndpi__tls_with_huge_ch.pcapng',
-    'zeek__http__206_example_a.pcap',
-  ];
-  for (const id of ids) {
+  for (const id of VARIED_FILES) {
     const file = path.join(CORPUS, 'pcap', id);
     const whole = readAll(file);
     assert.equal(whole.error, null);
@@ -295,14 +297,7 @@ test('small batches and tiny chunks give the same frames as one big read', () =>
 });
 
 test('read-ahead: slots of any size, with and without the reading thread, give the same frames', () => {
-  const ids = [
-    'zeek__tcp__retransmit-fast009.pcap',
-    'tcpdump__tcp-handshake-nano.pcap',
-    'ndpi__sites.pcapng',
-    'ndpi__tls_with_huge_ch.pcapng',
-    'zeek__http__206_example_a.pcap',
-  ];
-  for (const id of ids) {
+  for (const id of VARIED_FILES) {
     const file = path.join(CORPUS, 'pcap', id);
     const whole = readAll(file);
     // Records larger than a slot span several; a 1-byte slot stitches every record byte by byte.

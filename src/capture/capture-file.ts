@@ -94,13 +94,14 @@ export class CaptureFileReader {
   private lastTs = 0;
 
   // Read-ahead (null when the file is read in place).
-  private ahead: ReadAhead | null = null;
+  private readonly ahead: ReadAhead | null;
   /** The slot parsed in place, or the one a stitch is being completed from. */
   private slot: Slot | null = null;
   /** Bytes of `slot` already taken into the stitch buffer: where parsing resumes in the slot. */
   private slotPos = 0;
   /** buf is the stitch buffer: a record that began in one slot and ends in the next. */
-  private inStitch = false;
+  private inStitch: boolean;
+  /** Where records spanning two slots are copied (grown as needed); buf while inStitch. */
   private stitchBuffer: Buffer;
 
   private constructor(path: string, fd: number, chunkSize: number, ahead: ReadAhead | null) {
@@ -237,7 +238,7 @@ export class CaptureFileReader {
     }
     const have = this.end - this.pos;
     if (!this.inStitch || this.pos > 0 || n > this.buf.length) {
-      let stitch = this.inStitch ? this.buf : this.stitchBuffer;
+      let stitch = this.stitchBuffer;
       if (n > stitch.length) stitch = Buffer.allocUnsafe(Math.max(n, stitch.length * 2));
       this.buf.copy(stitch, 0, this.pos, this.end);
       this.base += this.pos;

@@ -62,19 +62,18 @@ interface Layout {
 /**
  * Claims the next file slot if its ring slot is free and reads it; returns 1 when it filled one, 0 when the
  * ring is full (or another filler was quicker), -1 at the end of the file. Shared by the thread and the
- * replay, so it uses nothing from outside its own body (the thread gets its source text).
+ * replay: it uses nothing from outside its body but the constants above (the thread gets their source text).
  */
 function fillNext(fs: typeof import('node:fs'), fd: number, layout: Layout): number {
   const { sab, slots, slotBytes, metaAt, dataAt } = layout;
-  // State words: FREE 0, FILLED 1, FAILED 2, FILLING 3; control words after the slots: FILL_SEQ, STOP, ERRNO.
-  const state = new Int32Array(sab, 0, slots + 3);
-  const seq = Atomics.load(state, slots);
+  const state = new Int32Array(sab, 0, slots + CONTROL_WORDS);
+  const seq = Atomics.load(state, slots + FILL_SEQ);
   const s = seq % slots;
   // Take the ring slot first (FREE means its previous file slot was parsed and handed back), then the file
   // slot; a filler that read a counter already moved on gives the ring slot back.
-  if (Atomics.compareExchange(state, s, 0, 3) !== 0) return 0;
-  if (Atomics.compareExchange(state, slots, seq, seq + 1) !== seq) {
-    Atomics.store(state, s, 0);
+  if (Atomics.compareExchange(state, s, FREE, FILLING) !== FREE) return 0;
+  if (Atomics.compareExchange(state, slots + FILL_SEQ, seq, seq + 1) !== seq) {
+    Atomics.store(state, s, FREE);
     return 0;
   }
   const meta = new Float64Array(sab, metaAt, slots * 2);
@@ -90,14 +89,14 @@ function fillNext(fs: typeof import('node:fs'), fd: number, layout: Layout): num
     }
   } catch (e) {
     const errno = (e as { errno?: number }).errno;
-    Atomics.store(state, slots + 2, typeof errno === 'number' ? Math.abs(errno) : 5);
-    Atomics.store(state, s, 2);
+    Atomics.store(state, slots + ERRNO, typeof errno === 'number' ? Math.abs(errno) : 5);
+    Atomics.store(state, s, FAILED);
     Atomics.notify(state, s);
     return -1;
   }
   meta[s * 2] = got;
   meta[s * 2 + 1] = filePos;
-  Atomics.store(state, s, 1);
+  Atomics.store(state, s, FILLED);
   Atomics.notify(state, s);
   return got < slotBytes ? -1 : 1;
 }
@@ -109,8 +108,8 @@ function readerThread(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
   const { path, fd: replayFd, layout } = workerData as { path: string; fd: number; layout: Layout };
-  const state = new Int32Array(layout.sab, 0, layout.slots + 3);
-  const stopAt = layout.slots + 1;
+  const state = new Int32Array(layout.sab, 0, layout.slots + CONTROL_WORDS);
+  const stopAt = layout.slots + STOP;
   let fd = -1;
   try {
     // The replay's own file, even if the path was renamed or replaced since it was opened (Linux); else the path.
@@ -161,9 +160,11 @@ export class ReadAhead {
     for (let s = 0; s < slots; s++) this.views.push(Buffer.from(sab, dataAt + s * slotBytes, slotBytes));
     if (opts.noThread !== true) {
       try {
-        // The thread runs both functions from their source text, so the built program and the tests that run
-        // the TypeScript sources start the same code.
-        const source = `${fillNext.toString()}\n(${readerThread.toString()})()`;
+        // The thread runs both functions from their source text, after the constants they use, so the built
+        // program and the tests that run the TypeScript sources start the same code.
+        const constants = { FREE, FILLED, FAILED, FILLING, FILL_SEQ, STOP, ERRNO, CONTROL_WORDS };
+        const source = `const ${Object.entries(constants).map(([k, v]) => `${k} = ${v}`).join(', ')};\n` +
+          `${fillNext.toString()}\n(${readerThread.toString()})()`;
         const worker = new Worker(source, { eval: true, workerData: { path, fd, layout: this.layout } });
         // The thread ends by itself at the end of the file or on stop; it never holds the process open.
         worker.unref();

@@ -240,11 +240,21 @@ export class ProcessAttribution {
           this.notice(`process attribution: ${denied} processes could not be read (other users' processes need root or cap_dac_read_search,cap_sys_ptrace); their connections show no process`);
         }
       }
+      this.settleAll(matcher, wanted);
     } else {
-      const inodes = new Set<number>();
-      for (const w of wanted) for (const inode of matcher.unownedInodes(w.e)) inodes.add(inode);
-      if (inodes.size > 0) this.host.scanNewFirst(inodes);
+      this.scanAndSettle(matcher, wanted);
     }
+  }
+
+  /** A targeted refresh's end: read the new pids that may hold the sockets found, then settle who can be. */
+  private scanAndSettle(matcher: ProcessMatcher, wanted: readonly Wanted[]): void {
+    const inodes = new Set<number>();
+    for (const w of wanted) for (const inode of matcher.unownedInodes(w.e)) inodes.add(inode);
+    if (inodes.size > 0) this.host.scanNewFirst(inodes);
+    this.settleAll(matcher, wanted);
+  }
+
+  private settleAll(matcher: ProcessMatcher, wanted: readonly Wanted[]): void {
     for (const w of wanted) {
       const m = matcher.match(w.e);
       if (m !== null) this.settle(w.c, m.pid);
@@ -270,15 +280,7 @@ export class ProcessAttribution {
         sockets.push(s);
       }
     }
-    if (asked.length === 0) return rest;
-    const matcher = new ProcessMatcher(sockets, host.owners);
-    const inodes = new Set<number>();
-    for (const w of asked) for (const inode of matcher.unownedInodes(w.e)) inodes.add(inode);
-    if (inodes.size > 0) host.scanNewFirst(inodes);
-    for (const w of asked) {
-      const m = matcher.match(w.e);
-      if (m !== null) this.settle(w.c, m.pid);
-    }
+    if (asked.length > 0) this.scanAndSettle(new ProcessMatcher(sockets, host.owners), asked);
     return rest;
   }
 

@@ -1,16 +1,8 @@
 // ProcessMatcher: which socket, and so which process, a connection belongs to; the kernel's lookup order, no guessing.
 
-import type { SocketEntry } from '../host/proc-net.js';
+import type { ConnectionEndpoints, SocketEntry } from '../host/proc-net.js';
 
-/** The connection as tracking sees it. For ICMP both ports are the echo identifier. */
-export interface ConnectionEndpoints {
-  readonly protocol: 'TCP' | 'UDP' | 'ICMP';
-  readonly family: 4 | 6;
-  readonly localAddr: string;
-  readonly localPort: number;
-  readonly remoteAddr: string;
-  readonly remotePort: number;
-}
+export type { ConnectionEndpoints };
 
 /** Who holds each socket inode (host/proc-pids.ts ProcPids has this shape). */
 export interface SocketOwners {

@@ -23,6 +23,16 @@ export interface SocketEntry {
   readonly uid: number;
 }
 
+/** A connection as tracking sees it, to be matched against these tables. For ICMP both ports are the echo identifier. */
+export interface ConnectionEndpoints {
+  readonly protocol: 'TCP' | 'UDP' | 'ICMP';
+  readonly family: 4 | 6;
+  readonly localAddr: string;
+  readonly localPort: number;
+  readonly remoteAddr: string;
+  readonly remotePort: number;
+}
+
 export const TCP_LISTEN = 0x0a;
 
 /** The kernel prints each 32-bit address word in host byte order; the typed-array probe tells which that is. */

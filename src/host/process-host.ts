@@ -2,8 +2,8 @@
 
 import * as fs from 'node:fs';
 import { containerName, defaultContainerStateRoots, parseCgroup, type CgroupInfo } from './cgroup.js';
-import { readSocketTables } from './proc-net.js';
-import { sockDiagLookup, type LookupEndpoints } from './sock-diag.js';
+import { readSocketTables, type ConnectionEndpoints } from './proc-net.js';
+import { sockDiagLookup } from './sock-diag.js';
 import { ProcPids, processName } from './proc-pids.js';
 
 /** What enrich/process-attribution.ts asks of the host (its ProcessHost, matched structurally: host does not import enrich). */
@@ -14,7 +14,7 @@ export function linuxProcessHost(root = '/proc') {
   return {
     sockets: () => readSocketTables(root),
     // One kernel lookup per connection (sock_diag), in this process's namespace only: a fixture root has none.
-    socketServing: (e: LookupEndpoints) => (root === '/proc' ? sockDiagLookup(e) : undefined),
+    socketServing: (e: ConnectionEndpoints) => (root === '/proc' ? sockDiagLookup(e) : undefined),
     owners: pids,
     scanAll: (): number => pids.scanAll().denied,
     scanNewFirst: (wanted: ReadonlySet<number>) => { pids.scanNewFirst(wanted); },

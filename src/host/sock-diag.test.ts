@@ -18,6 +18,17 @@ function mine(entries: readonly SocketEntry[], ports: ReadonlySet<number>): Sock
     .sort((a, b) => a.inode - b.inode);
 }
 
+/** A TCP server on `host` that ends its side when the client does (so the client, closing first, keeps the TIME_WAIT). */
+async function tcpServer(host: string): Promise<{ server: net.Server; port: number }> {
+  const server = net.createServer((s) => {
+    s.on('error', () => {});
+    s.on('end', () => s.end());
+  });
+  server.listen(0, host);
+  await once(server, 'listening');
+  return { server, port: (server.address() as net.AddressInfo).port };
+}
+
 function procTable(protocol: 'tcp' | 'udp', family: 4 | 6): SocketEntry[] {
   return parseProcNet(fs.readFileSync(`/proc/net/${protocol}${family === 6 ? '6' : ''}`, 'latin1'), protocol, family);
 }
@@ -33,11 +44,8 @@ test('sock_diag and /proc/net list the same sockets, field for field', async () 
   try {
     const ports = new Set<number>();
     for (const host of ['127.0.0.1', '::1']) {
-      const server = net.createServer((s) => s.on('error', () => {}));
-      server.listen(0, host);
-      await once(server, 'listening');
+      const { server, port } = await tcpServer(host);
       servers.push(server);
-      const port = (server.address() as net.AddressInfo).port;
       ports.add(port);
       const client = net.connect(port, host);
       await once(client, 'connect');
@@ -82,13 +90,7 @@ test('sock_diag and /proc/net list the same sockets, field for field', async () 
 });
 
 test('TIME_WAIT sockets are left out by the kernel, as /proc/net leaves them out by their inode 0', async () => {
-  const server = net.createServer((s) => {
-    s.on('error', () => {});
-    s.on('end', () => s.end());
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
+  const { server, port } = await tcpServer('127.0.0.1');
   try {
     // The side that closes first keeps the TIME_WAIT: here the client.
     const client = net.connect(port, '127.0.0.1');
@@ -137,17 +139,8 @@ test('records decode to the address text rows use; inode 0 is skipped', () => {
 });
 
 test('one connection at a time: the socket the kernel would deliver to, nothing once it is gone', async () => {
-  const server = net.createServer((s) => {
-    s.on('error', () => {});
-    s.on('end', () => s.end());
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
-  const v6server = net.createServer((s) => s.on('error', () => {}));
-  v6server.listen(0, '::1');
-  await once(v6server, 'listening');
-  const v6port = (v6server.address() as net.AddressInfo).port;
+  const { server, port } = await tcpServer('127.0.0.1');
+  const { server: v6server, port: v6port } = await tcpServer('::1');
   const udp = dgram.createSocket('udp4');
   udp.bind(0, '0.0.0.0');
   await once(udp, 'listening');

@@ -4,7 +4,7 @@
 
 import { createRequire } from 'node:module';
 import { formatAddress, parseAddressWords } from '../core/address.js';
-import type { SocketEntry } from './proc-net.js';
+import type { ConnectionEndpoints, SocketEntry } from './proc-net.js';
 
 interface SockDiagBinding {
   dump(family: number, protocol: number, states: number): Buffer;
@@ -111,16 +111,6 @@ export function sockDiagTable(protocol: 'tcp' | 'udp', family: 4 | 6): SocketEnt
   return out;
 }
 
-/** A connection as attribution asks about it (enrich's ConnectionEndpoints, matched structurally). */
-export interface LookupEndpoints {
-  readonly protocol: 'TCP' | 'UDP' | 'ICMP';
-  readonly family: 4 | 6;
-  readonly localAddr: string;
-  readonly localPort: number;
-  readonly remoteAddr: string;
-  readonly remotePort: number;
-}
-
 const localBytes = Buffer.alloc(16);
 const remoteBytes = Buffer.alloc(16);
 
@@ -143,7 +133,7 @@ function addressBytes(text: string, family: 4 | 6, out: Buffer): boolean {
  * socket: the connection is gone; or a TIME_WAIT one), undefined when sock_diag cannot say (no addon, ICMP, an
  * error, a handshake not yet accepted): the caller then reads the tables. Costs one netlink round trip, whatever the table's size.
  */
-export function sockDiagLookup(e: LookupEndpoints): SocketEntry | null | undefined {
+export function sockDiagLookup(e: ConnectionEndpoints): SocketEntry | null | undefined {
   const b = load();
   if (b === null || e.protocol === 'ICMP') return undefined;
   if (!addressBytes(e.localAddr, e.family, localBytes) || !addressBytes(e.remoteAddr, e.family, remoteBytes)) return undefined;
