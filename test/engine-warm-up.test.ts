@@ -41,12 +41,19 @@ test('no Connection, ConnectionTable or TcpTotals field changes for the first ti
   // Fields first stored while the first packets arrive (before anything is optimised) are fine; so are
   // constructors, module top level (`~+offset`) and the warm-up itself. Anything later is a discarded compile.
   const early = new Set(['nextId', 'totalCreated', 'dpi', 'lastSeenMicros']);
+  // A Connection's readonly fields are stored by its constructor only (TypeScript forbids any other store). V8
+  // still widens them once while it settles the class's layout, at the first connections; when `create` has
+  // been optimised by then, the constructor is inlined and the frame names `create`. Not a later change.
+  const source = fs.readFileSync(path.join(root, 'src/tracking/connection.ts'), 'utf8');
+  const constructedOnly = new Set([...source.slice(source.indexOf('export class Connection')).matchAll(/^ {2}readonly (\w+):/gm)].map((m) => m[1]!));
+  assert.ok(constructedOnly.has('localPort') && constructedOnly.has('firstSeenMicros'), 'readonly fields read from the source');
   const late: string[] = [];
   for (const line of trace().split('\n')) {
     const m = /^\[generalizing\](\w+):.*\[(new )?[~^*]?(\w*)\+\d+ at file:\S*\/dist\/(tracking\/[\w-]+)\.js/.exec(line);
     if (m === null) continue;
     const [, field, ctor, fn, file] = m as unknown as [string, string, string | undefined, string, string];
     if (!fields.has(field) || ctor !== undefined || fn === '' || file === 'tracking/engine-warm-up' || early.has(field)) continue;
+    if (constructedOnly.has(field) && fn === 'create' && file === 'tracking/connection-table') continue;
     late.push(`${field} (first changed in ${fn}, ${file}.ts)`);
   }
   assert.deepEqual([...new Set(late)], [], 'fields to add to src/tracking/engine-warm-up.ts');
